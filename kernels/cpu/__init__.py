@@ -1,0 +1,1 @@
+"""CPU kernels: activations, losses, dense, optimizers, epoch."""

@@ -1,0 +1,115 @@
+"""Dense layers: forward through the whole stack, backward to every layer's gradients.
+
+The input of the first layer is either a dense row block ``X0`` or rows of a CSR matrix
+(``data``, ``indices``, ``indptr``); batch row ``r`` is input row ``start + r`` when ``direct``,
+else ``rows[start + r]``.  Matrix products go through BLAS (``np.dot`` into preallocated
+views); bias, activation and derivative are fused around them.  Nothing is allocated.
+"""
+
+import numpy as np
+
+from .._jit import jit_inline, jit_kernel
+from ..layout import coef_view, intercept_view, layer_view
+from .activations import activation_derivative, bias_activation
+
+__all__ = ["forward", "backward", "csr_dot", "csr_grad"]
+
+
+@jit_inline
+def _row(rows, direct, start, r):
+    return start + r if direct else rows[start + r]
+
+
+@jit_kernel
+def csr_dot(data, indices, indptr, rows, start, direct, W, out):
+    """``out[r] = X[row(r)] @ W`` for CSR ``X``.  Mutates ``out``."""
+    n_rows, n_out = out.shape
+    for r in range(n_rows):
+        for j in range(n_out):
+            out[r, j] = 0
+        row = _row(rows, direct, start, r)
+        for k in range(indptr[row], indptr[row + 1]):
+            x = data[k]
+            w = W[indices[k]]
+            for j in range(n_out):
+                out[r, j] += x * w[j]
+
+
+@jit_kernel
+def csr_grad(data, indices, indptr, rows, start, direct, D, out):
+    """``out = X[rows]^T @ D`` for CSR ``X``.  Mutates ``out``."""
+    out[:] = 0
+    n_rows, n_out = D.shape
+    for r in range(n_rows):
+        row = _row(rows, direct, start, r)
+        for k in range(indptr[row], indptr[row + 1]):
+            x = data[k]
+            g = out[indices[k]]
+            for j in range(n_out):
+                g[j] += x * D[r, j]
+
+
+@jit_kernel
+def forward(params, units, act_codes, slope, X0, data, indices, indptr, rows, start, direct, acts):
+    """Fill every layer of ``acts`` for a batch; return the output layer's view.
+
+    ``acts`` holds ``n_rows = X0``-or-batch rows of each layer (see ``layout.layer_view``);
+    the batch size is read from the first layer's view length passed by the caller.
+    Mutates ``acts``.
+    """
+    n_layers = units.shape[0] - 1
+    n_rows = acts.shape[0] // _row_width(units)
+    sparse = indptr.shape[0] > 0
+    Z = layer_view(acts, units, 1, n_rows)
+    for i in range(n_layers):
+        W = coef_view(params, units, i)
+        Z = layer_view(acts, units, i + 1, n_rows)
+        if i == 0:
+            if sparse:
+                csr_dot(data, indices, indptr, rows, start, direct, W, Z)
+            else:
+                np.dot(X0, W, Z)
+        else:
+            np.dot(layer_view(acts, units, i, n_rows), W, Z)
+        bias_activation(Z, intercept_view(params, units, i), act_codes[i], slope)
+    return Z
+
+
+@jit_kernel
+def backward(params, units, act_codes, slope, X0, data, indices, indptr, rows, start, direct, acts, deltas, grads):
+    """Back-propagate the output delta already in ``deltas`` to raw gradients.
+
+    Writes ``grads`` (flat, parameter layout) with ``A_{i}^T D_{i}`` and the column sums of
+    ``D_i`` -- unscaled: the update adds L2 and divides by the sample-weight sum.  Fills the
+    hidden deltas.  Mutates ``deltas`` and ``grads``.
+    """
+    n_layers = units.shape[0] - 1
+    n_rows = acts.shape[0] // _row_width(units)
+    sparse = indptr.shape[0] > 0
+    for i in range(n_layers - 1, -1, -1):
+        D = layer_view(deltas, units, i + 1, n_rows)
+        GW = coef_view(grads, units, i)
+        if i == 0:
+            if sparse:
+                csr_grad(data, indices, indptr, rows, start, direct, D, GW)
+            else:
+                np.dot(X0.T, D, GW)
+        else:
+            np.dot(layer_view(acts, units, i, n_rows).T, D, GW)
+        Gb = intercept_view(grads, units, i)
+        Gb[:] = 0
+        for r in range(n_rows):
+            for j in range(D.shape[1]):
+                Gb[j] += D[r, j]
+        if i > 0:
+            D_prev = layer_view(deltas, units, i, n_rows)
+            np.dot(D, coef_view(params, units, i).T, D_prev)
+            activation_derivative(D_prev, layer_view(acts, units, i, n_rows), act_codes[i - 1], slope)
+
+
+@jit_inline
+def _row_width(units):
+    total = 0
+    for k in range(1, units.shape[0]):
+        total += units[k]
+    return total

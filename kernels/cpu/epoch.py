@@ -1,0 +1,163 @@
+"""Epoch drivers: one compiled call trains one epoch; plus the L-BFGS objective and predict.
+
+Arguments shared by the kernels here:
+
+``params``  flat parameters (``layout.py``), mutated by training.
+``units``   int64 ``(n_layers + 1,)``: input, hidden and output widths.
+``act_codes`` int64 ``(n_layers,)``: activation per layer, the output's last.
+``hyper``   float64 ``(N_HYPER,)``, slots named in ``_codes``.
+``X``       dense input ``(n_samples, n_features)``; a ``(0, n_features)`` dummy when the input
+            is CSR ``data``, ``indices``, ``indptr`` (empty arrays when dense).
+``Y``       targets ``(n_samples, n_outputs)``, same dtype as ``params``.
+``sw``      sample weights ``(n_samples,)`` or empty.
+``order``   int64 permutation of the rows giving the batch order, or empty for ``0..n-1``.
+
+Inputs are read, never written; read-only (memory-mapped) inputs work.
+"""
+
+import numpy as np
+
+from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, SLOPE
+from .._jit import jit_kernel
+from ..layout import layer_view, n_coefs
+from .dense import backward, forward
+from .losses import output_delta
+from .optimizers import regularized_gradient, update
+
+__all__ = ["train_epoch", "loss_grad", "predict", "make_workspace"]
+
+
+@jit_kernel
+def _batch_gradient(params, units, act_codes, loss_code, hyper, X0, data, indices, indptr, Y0, sw0,
+                    rows, start, direct, acts, deltas, grads):
+    """Forward, output delta and backward for one batch; return (weighted loss sum, weight sum)."""
+    n_rows = Y0.shape[0]
+    slope = hyper[SLOPE]
+    out = forward(params, units, act_codes, slope, X0, data, indices, indptr, rows, start, direct, acts)
+    n_layers = units.shape[0] - 1
+    D = layer_view(deltas, units, n_layers, n_rows)
+    loss = output_delta(out, Y0, sw0, D, loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
+    backward(params, units, act_codes, slope, X0, data, indices, indptr, rows, start, direct, acts, deltas, grads)
+    if sw0.shape[0] > 0:
+        sw_sum = 0.0
+        for r in range(n_rows):
+            sw_sum += sw0[r]
+    else:
+        sw_sum = float(n_rows)
+    return loss, sw_sum
+
+
+@jit_kernel
+def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
+                batch_size, acts, deltas, grads, xbuf, ybuf, swbuf, opt_state, step):
+    """Train one epoch of mini-batches of ``batch_size`` rows; return the epoch's mean loss.
+
+    Batch ``k`` holds rows ``order[k*batch_size : (k+1)*batch_size]`` (all rows in order when
+    ``order`` is empty, and for a single full batch, whose gradient does not depend on the
+    order).  Dense rows are gathered into ``xbuf``, targets and weights into ``ybuf`` and
+    ``swbuf``; ``acts``, ``deltas`` (``batch_size * sum(units[1:])``) and ``grads``
+    (``n_params``) are workspaces.  The mean loss follows scikit-learn: each batch's loss
+    (weighted data loss plus ``alpha/2 ||W||^2``, both over the batch's weight sum) times the
+    batch's row count, over the number of rows.
+
+    Mutates ``params``, ``opt_state``, ``step`` and the workspaces.
+    """
+    n = Y.shape[0]
+    n_features = units[0]
+    n_out = Y.shape[1]
+    width = acts.shape[0] // batch_size
+    direct = order.shape[0] == 0 or batch_size >= n
+    sparse = indptr.shape[0] > 0
+    weighted = sw.shape[0] > 0
+    n_coef = n_coefs(units)
+    half_alpha = 0.5 * hyper[ALPHA]
+    total = 0.0
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        n_rows = stop - start
+        a = acts[: n_rows * width]
+        d = deltas[: n_rows * width]
+        if direct:
+            X0 = X if sparse else X[start:stop]
+            loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X0, data, indices, indptr,
+                                           Y[start:stop], sw[start:stop] if weighted else sw, order, start, True,
+                                           a, d, grads)
+        else:
+            Yb = ybuf[: n_rows * n_out].reshape((n_rows, n_out))
+            swb = swbuf[:n_rows] if weighted else swbuf[:0]
+            for r in range(n_rows):
+                row = order[start + r]
+                for k in range(n_out):
+                    Yb[r, k] = Y[row, k]
+                if weighted:
+                    swb[r] = sw[row]
+            if sparse:
+                Xb = xbuf[:0].reshape((0, n_features))
+            else:
+                Xb = xbuf[: n_rows * n_features].reshape((n_rows, n_features))
+                for r in range(n_rows):
+                    Xb[r] = X[order[start + r]]
+            loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, Xb, data, indices, indptr,
+                                           Yb, swb, order, start, False, a, d, grads)
+        sq = update(params, grads, opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
+        total += (loss + half_alpha * sq) / sw_sum * n_rows
+    return total / n
+
+
+@jit_kernel
+def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas, grads,
+              out_grad):
+    """Full-batch objective for L-BFGS: return the loss and write its gradient to ``out_grad``.
+
+    Loss and gradient follow scikit-learn's ``_backprop`` over all rows (L2 included).
+    Mutates ``acts``, ``deltas``, ``grads`` and ``out_grad``.
+    """
+    loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw,
+                                   np.empty(0, np.int64), 0, True, acts, deltas, grads)
+    sq = regularized_gradient(params, grads, n_coefs(units), hyper[ALPHA], 1.0 / sw_sum, out_grad)
+    return (loss + 0.5 * hyper[ALPHA] * sq) / sw_sum
+
+
+@jit_kernel
+def predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out):
+    """Network output for every row, computed in blocks that fit ``buf``.
+
+    ``buf`` holds ``block * sum(units[1:])`` elements; ``out`` is ``(n_samples, n_outputs)``.
+    Mutates ``buf`` and ``out``.
+    """
+    n = out.shape[0]
+    width = 0
+    for k in range(1, units.shape[0]):
+        width += units[k]
+    block = max(1, buf.shape[0] // width)
+    sparse = indptr.shape[0] > 0
+    no_rows = np.empty(0, np.int64)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        a = buf[: (stop - start) * width]
+        X0 = X if sparse else X[start:stop]
+        res = forward(params, units, act_codes, hyper[SLOPE], X0, data, indices, indptr, no_rows, start, True, a)
+        out[start:stop] = res
+
+
+def make_workspace(units, batch_size, n_optimizer_rows, dtype, gather):
+    """Allocate the training buffers once per fit (plain NumPy; the kernels allocate nothing).
+
+    Returns a dict with ``acts``, ``deltas``, ``grads``, ``xbuf``, ``ybuf``, ``swbuf``,
+    ``opt_state`` and ``step``; ``gather`` sizes the row-gathering buffers (needed when the
+    batch order is shuffled and batches are smaller than the data).
+    """
+    units = np.asarray(units, dtype=np.int64)
+    width = int(units[1:].sum())
+    n_param = int((units[:-1] * units[1:]).sum() + units[1:].sum())
+    rows = batch_size if gather else 0
+    return dict(
+        acts=np.empty(batch_size * width, dtype),
+        deltas=np.empty(batch_size * width, dtype),
+        grads=np.empty(n_param, dtype),
+        xbuf=np.empty(rows * int(units[0]), dtype),
+        ybuf=np.empty(rows * int(units[-1]), dtype),
+        swbuf=np.empty(rows, dtype),
+        opt_state=np.zeros((n_optimizer_rows, n_param), dtype),
+        step=np.zeros(1, np.int64),
+    )
