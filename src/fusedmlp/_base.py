@@ -1,0 +1,477 @@
+"""Shared estimator logic: parameters, validation, initialization and the epoch loop.
+
+Python owns the loop over epochs (early stopping, verbose output, Ctrl-C); each epoch is one
+compiled call.  The parameters live in one flat buffer, ``_params``; ``coefs_`` and
+``intercepts_`` are per-layer views into it.
+"""
+
+import warnings
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, shuffle
+
+from . import _backend
+from ._backend import codes
+from ._sklearn_compat import (
+    Interval,
+    Options,
+    StrOptions,
+    _check_optimize_result,
+    _check_sample_weight,
+)
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain large values and need to be "
+    "preprocessed."
+)
+_PREDICT_BLOCK = 4096  # rows per block of the prediction kernel
+
+
+class _LayerList(list):
+    """A list of per-layer views; assigning an item copies into the flat buffer."""
+
+    def __setitem__(self, index, value):
+        if not isinstance(index, Integral):
+            raise TypeError("assign one layer at a time, e.g. coefs_[0] = array")
+        view = list.__getitem__(self, index)
+        value = np.asarray(value)
+        if value.shape != view.shape:
+            raise ValueError(f"layer {index} has shape {view.shape}, got an array of shape {value.shape}")
+        view[...] = value
+
+
+class _Optimizer:
+    """Optimizer state that outlives one ``partial_fit`` call: moments, step and rate.
+
+    The learning-rate rules are scikit-learn's ``SGDOptimizer`` / ``AdamOptimizer`` ones.
+    """
+
+    def __init__(self, solver, learning_rate_init, schedule, power_t, n_params, dtype):
+        self.code = codes.OPTIMIZERS[solver]
+        self.schedule = schedule if solver == "sgd" else "constant"
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.power_t = power_t
+        self.state = np.zeros((codes.OPTIMIZER_STATE_ROWS[self.code], n_params), dtype)
+        self.step = np.zeros(1, np.int64)
+
+    def iteration_ends(self, time_step):
+        if self.schedule == "invscaling":
+            self.learning_rate = float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+
+    def trigger_stopping(self, msg, verbose):
+        if self.schedule != "adaptive":
+            if verbose:
+                print(msg + " Stopping.")
+            return True
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + " Setting learning rate to %f" % self.learning_rate)
+        return False
+
+
+class BaseFusedMLP(BaseEstimator, ABC):
+    """Base class of the fused MLP estimators; use the derived classes."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    # ------------------------------------------------------------------ subclass hooks
+    @abstractmethod
+    def _validate_input(self, X, y, incremental, reset):
+        """Validate ``X`` and ``y``; return ``X`` and a 2-D float-able ``y``."""
+
+    @abstractmethod
+    def _loss_code(self):
+        """Integer code of the training loss (it fixes the output activation)."""
+
+    @abstractmethod
+    def _score(self, X, y, sample_weight=None):
+        """Validation score used by early stopping (no input validation)."""
+
+    # ------------------------------------------------------------------ parameter views
+    @property
+    def coefs_(self):
+        """list of ndarray: weight matrix of each layer, views into the flat parameters."""
+        try:
+            return self.__dict__["_coef_views"]
+        except KeyError:
+            raise AttributeError("coefs_") from None
+
+    @coefs_.setter
+    def coefs_(self, values):
+        self._assign_layers(self.coefs_, values)
+
+    @property
+    def intercepts_(self):
+        """list of ndarray: bias vector of each layer, views into the flat parameters."""
+        try:
+            return self.__dict__["_intercept_views"]
+        except KeyError:
+            raise AttributeError("intercepts_") from None
+
+    @intercepts_.setter
+    def intercepts_(self, values):
+        self._assign_layers(self.intercepts_, values)
+
+    @staticmethod
+    def _assign_layers(views, values):
+        if len(values) != len(views):
+            raise ValueError(f"expected {len(views)} layers, got {len(values)}")
+        for i, value in enumerate(values):
+            views[i] = value
+
+    def _set_views(self):
+        coefs, intercepts = _backend.param_views(self._params, self._units)
+        self.__dict__["_coef_views"] = _LayerList(coefs)
+        self.__dict__["_intercept_views"] = _LayerList(intercepts)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_coef_views", None)
+        state.pop("_intercept_views", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_params" in self.__dict__:
+            self._set_views()
+
+    # ------------------------------------------------------------------ set-up
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if np.any(np.array(sizes) <= 0):
+            raise ValueError("hidden_layer_sizes must be > 0, got %s." % sizes)
+        return sizes
+
+    def _activation_codes(self):
+        hidden = codes.ACTIVATIONS[self.activation]
+        out = codes.ACTIVATIONS[self.out_activation_]
+        return np.array([hidden] * (self.n_layers_ - 2) + [out], dtype=np.int64)
+
+    def _hyper(self, learning_rate, dtype):
+        h = np.zeros(codes.N_HYPER)
+        h[codes.LR] = learning_rate
+        h[codes.MOMENTUM] = self.momentum
+        h[codes.NESTEROV] = float(self.nesterovs_momentum)
+        h[codes.BETA_1] = self.beta_1
+        h[codes.BETA_2] = self.beta_2
+        h[codes.EPSILON] = self.epsilon
+        h[codes.ALPHA] = self.alpha
+        h[codes.CLIP_EPS] = np.finfo(dtype).eps
+        return h
+
+    def _initialize(self, y, layer_units, dtype):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        loss = self._loss_code()
+        self.out_activation_ = next(k for k, v in codes.ACTIVATIONS.items() if v == codes.OUTPUT_ACTIVATION[loss])
+
+        # Glorot uniform initialization, drawn in scikit-learn's order (each layer's
+        # coefficients, then its intercepts) so that a seed gives the same weights.
+        self._units = np.asarray(layer_units, dtype=np.int64)
+        n_params = int((self._units[:-1] * self._units[1:]).sum() + self._units[1:].sum())
+        self._params = np.empty(n_params, dtype=dtype)
+        self._set_views()
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        for i in range(self.n_layers_ - 1):
+            fan_in, fan_out = layer_units[i], layer_units[i + 1]
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            self.coefs_[i][...] = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
+            self.intercepts_[i][...] = self._random_state.uniform(-bound, bound, fan_out)
+        self._best_params = self._params.copy()
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    # ------------------------------------------------------------------ kernel inputs
+    @staticmethod
+    def _kernel_X(X, dtype):
+        """``(dense, data, indices, indptr)`` in ``dtype``; CSR for sparse input."""
+        if sp.issparse(X):
+            X = X.tocsr()
+            if not X.has_canonical_format:
+                X = X.copy()
+                X.sum_duplicates()
+            n_features = X.shape[1]
+            return (
+                np.empty((0, n_features), dtype),
+                np.asarray(X.data, dtype=dtype),
+                np.asarray(X.indices, dtype=np.int64),
+                np.asarray(X.indptr, dtype=np.int64),
+            )
+        none_f = np.empty(0, dtype)
+        none_i = np.empty(0, np.int64)
+        return np.ascontiguousarray(X, dtype=dtype), none_f, none_i, none_i
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        hidden = self._hidden_sizes()
+        first_pass = not hasattr(self, "_params") or (not self.warm_start and not incremental)
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        n_samples, n_features = X.shape
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        layer_units = [n_features] + hidden + [y.shape[1]]
+        if not first_pass and list(self._units) != layer_units:
+            raise ValueError(
+                f"the network has layer sizes {list(self._units)} but this call needs {layer_units}: "
+                "warm_start and partial_fit cannot change hidden_layer_sizes or the number of outputs."
+            )
+        self.n_outputs_ = y.shape[1]
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(y, layer_units, X.dtype)
+
+        dtype = self._params.dtype
+        y = np.asarray(y, dtype=dtype)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=dtype)
+        kern = _backend.kernels("cpu")
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(kern, X, y, sample_weight, incremental)
+        else:
+            self._fit_lbfgs(kern, X, y, sample_weight)
+
+        if not np.isfinite(self._params).all():
+            raise ValueError(_NON_FINITE)
+        return self
+
+    def _fit_lbfgs(self, kern, X, y, sample_weight):
+        dtype = self._params.dtype
+        Xd, data, indices, indptr = self._kernel_X(X, dtype)
+        sw = np.empty(0, dtype) if sample_weight is None else sample_weight
+        ws = kern.make_workspace(self._units, X.shape[0], 0, dtype, gather=False)
+        act_codes = self._activation_codes()
+        hyper = self._hyper(0.0, dtype)
+        loss_code = self._loss_code()
+        grad = np.empty_like(self._params)
+        params = self._params
+
+        def objective(x):
+            params[...] = x
+            loss = kern.loss_grad(
+                params, self._units, act_codes, loss_code, hyper, Xd, data, indices, indptr, y, sw,
+                ws["acts"], ws["deltas"], ws["grads"], grad,
+            )
+            return loss, grad.astype(np.float64)
+
+        callback = None
+        if self.verbose:
+            def callback(intermediate_result):
+                print("Iteration %d, loss = %.8f" % (callback.count, intermediate_result.fun))
+                callback.count += 1
+            callback.count = 1
+
+        opt_res = scipy.optimize.minimize(
+            objective,
+            self._params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+        )
+        self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
+        self.loss_ = opt_res.fun
+        self._params[...] = opt_res.x
+
+    def _fit_stochastic(self, kern, X, y, sample_weight, incremental):
+        dtype = self._params.dtype
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = _Optimizer(
+                self.solver, self.learning_rate_init, self.learning_rate, self.power_t, self._params.size, dtype
+            )
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping
+        if early_stopping:
+            # don't stratify in multilabel classification
+            stratify = y if (is_classifier(self) and self.n_outputs_ == 1) else None
+            arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+            split = train_test_split(
+                *arrays, random_state=self._random_state, test_size=self.validation_fraction, stratify=stratify
+            )
+            X_train, X_val, y_train, y_val = split[:4]
+            sample_weight_train, sample_weight_val = (split[4], split[5]) if sample_weight is not None else (None, None)
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
+                )
+            if is_classifier(self):
+                y_val = self._label_binarizer.inverse_transform(y_val)
+        else:
+            X_train, y_train, sample_weight_train = X, y, sample_weight
+            X_val = y_val = sample_weight_val = None
+
+        n_samples = X_train.shape[0]
+        sample_idx = np.arange(n_samples, dtype=np.int64)
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+
+        Xd, data, indices, indptr = self._kernel_X(X_train, dtype)
+        y_train = np.ascontiguousarray(y_train, dtype=dtype)
+        sw = np.empty(0, dtype) if sample_weight_train is None else np.ascontiguousarray(sample_weight_train)
+        gather = self.shuffle and batch_size < n_samples
+        ws = kern.make_workspace(self._units, batch_size, self._optimizer.state.shape[0], dtype, gather)
+        act_codes = self._activation_codes()
+        loss_code = self._loss_code()
+        opt = self._optimizer
+        no_order = np.empty(0, np.int64)
+
+        try:
+            self.n_iter_ = 0
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    sample_idx = shuffle(sample_idx, random_state=self._random_state)
+                self.loss_ = kern.train_epoch(
+                    self._params, self._units, act_codes, loss_code, opt.code, self._hyper(opt.learning_rate, dtype),
+                    Xd, data, indices, indptr, y_train, sw, sample_idx if self.shuffle else no_order, batch_size,
+                    ws["acts"], ws["deltas"], ws["grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"], opt.state, opt.step,
+                )
+                self.n_iter_ += 1
+                self.t_ += n_samples
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+                if not np.isfinite(self.loss_):
+                    raise ValueError(_NON_FINITE + f" The training loss became {self.loss_} in epoch {self.n_iter_}.")
+
+                self._update_no_improvement_count(early_stopping, X_val, y_val, sample_weight_val)
+                opt.iteration_ends(self.t_)
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if early_stopping:
+                        msg = "Validation score did not improve more than tol=%f for %d consecutive epochs." % (
+                            self.tol, self.n_iter_no_change)
+                    else:
+                        msg = "Training loss did not improve more than tol=%f for %d consecutive epochs." % (
+                            self.tol, self.n_iter_no_change)
+                    if opt.trigger_stopping(msg, self.verbose):
+                        break
+                    self._no_improvement_count = 0
+
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) reached and the optimization hasn't converged"
+                        " yet." % self.max_iter,
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+
+        if early_stopping:
+            self._params[...] = self._best_params
+
+    def _update_no_improvement_count(self, early_stopping, X, y, sample_weight):
+        if early_stopping:
+            val_score = self._score(X, y, sample_weight=sample_weight)
+            self.validation_scores_.append(val_score)
+            if self.verbose:
+                print("Validation score: %f" % self.validation_scores_[-1])
+            last_valid_score = self.validation_scores_[-1]
+            if last_valid_score < (self.best_validation_score_ + self.tol):
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if last_valid_score > self.best_validation_score_:
+                self.best_validation_score_ = last_valid_score
+                np.copyto(self._best_params, self._params)
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+
+    # ------------------------------------------------------------------ prediction
+    def _forward(self, X):
+        """Network output ``(n_samples, n_outputs)`` for validated ``X``."""
+        dtype = np.result_type(X.dtype, self._params.dtype)
+        params = self._params if self._params.dtype == dtype else self._params.astype(dtype)
+        Xd, data, indices, indptr = self._kernel_X(X, dtype)
+        n = X.shape[0]
+        out = np.empty((n, self.n_outputs_), dtype)
+        width = int(self._units[1:].sum())
+        buf = np.empty(min(max(n, 1), _PREDICT_BLOCK) * width, dtype)
+        hyper = self._hyper(0.0, dtype)
+        _backend.kernels("cpu").predict(
+            params, self._units, self._activation_codes(), hyper, Xd, data, indices, indptr, buf, out
+        )
+        return out
+
+    def _score_with_function(self, X, y, sample_weight, score_function):
+        """Score without input validation (it would drop feature names)."""
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return score_function(y, y_pred, sample_weight=sample_weight)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

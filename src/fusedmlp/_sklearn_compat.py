@@ -1,0 +1,22 @@
+"""The only imports of scikit-learn's private API, fenced off in one module.
+
+Parameter validation, ``_fit_context`` and a few validation helpers are private in
+scikit-learn; should they move, this file is the one to change.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import _check_partial_fit_first_call
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+__all__ = [
+    "Interval",
+    "Options",
+    "StrOptions",
+    "_check_optimize_result",
+    "_check_partial_fit_first_call",
+    "_check_sample_weight",
+    "_fit_context",
+    "validate_data",
+]
