@@ -1,9 +1,11 @@
 """Dense layers: forward through the whole stack, backward to every layer's gradients.
 
-The input of the first layer is either a dense row block ``X0`` or rows of a CSR matrix
-(``data``, ``indices``, ``indptr``); batch row ``r`` is input row ``start + r`` when ``direct``,
-else ``rows[start + r]``.  Matrix products go through BLAS (``np.dot`` into preallocated
-views); bias, activation and derivative are fused around them.  Nothing is allocated.
+Batch row ``r`` is input row ``start + r`` when ``direct``, else ``rows[start + r]``.  The
+first layer reads its input from one of three places: the dense rows ``X[start:start+n]``
+(``direct``), the rows already gathered into ``Xg`` (not ``direct``), or a CSR matrix
+(``data``, ``indices``, ``indptr`` non-empty; ``X`` is then a ``(0, n_features)`` dummy).
+Matrix products go through BLAS (``np.dot`` into preallocated views); bias, activation and
+derivative are fused around them.  Nothing is allocated.
 """
 
 import numpy as np
@@ -50,12 +52,11 @@ def csr_grad(data, indices, indptr, rows, start, direct, D, out):
 
 
 @jit_kernel
-def forward(params, units, act_codes, slope, X0, data, indices, indptr, rows, start, direct, acts):
+def forward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts):
     """Fill every layer of ``acts`` for a batch; return the output layer's view.
 
-    ``acts`` holds ``n_rows = X0``-or-batch rows of each layer (see ``layout.layer_view``);
-    the batch size is read from the first layer's view length passed by the caller.
-    Mutates ``acts``.
+    ``acts`` holds exactly the batch: ``n_rows * sum(units[1:])`` elements, laid out as in
+    ``layout.layer_view``.  Mutates ``acts``.
     """
     n_layers = units.shape[0] - 1
     n_rows = acts.shape[0] // _row_width(units)
@@ -67,8 +68,10 @@ def forward(params, units, act_codes, slope, X0, data, indices, indptr, rows, st
         if i == 0:
             if sparse:
                 csr_dot(data, indices, indptr, rows, start, direct, W, Z)
+            elif direct:
+                np.dot(X[start : start + n_rows], W, Z)
             else:
-                np.dot(X0, W, Z)
+                np.dot(Xg, W, Z)
         else:
             np.dot(layer_view(acts, units, i, n_rows), W, Z)
         bias_activation(Z, intercept_view(params, units, i), act_codes[i], slope)
@@ -76,7 +79,8 @@ def forward(params, units, act_codes, slope, X0, data, indices, indptr, rows, st
 
 
 @jit_kernel
-def backward(params, units, act_codes, slope, X0, data, indices, indptr, rows, start, direct, acts, deltas, grads):
+def backward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts, deltas,
+             grads):
     """Back-propagate the output delta already in ``deltas`` to raw gradients.
 
     Writes ``grads`` (flat, parameter layout) with ``A_{i}^T D_{i}`` and the column sums of
@@ -92,8 +96,10 @@ def backward(params, units, act_codes, slope, X0, data, indices, indptr, rows, s
         if i == 0:
             if sparse:
                 csr_grad(data, indices, indptr, rows, start, direct, D, GW)
+            elif direct:
+                np.dot(X[start : start + n_rows].T, D, GW)
             else:
-                np.dot(X0.T, D, GW)
+                np.dot(Xg.T, D, GW)
         else:
             np.dot(layer_view(acts, units, i, n_rows).T, D, GW)
         Gb = intercept_view(grads, units, i)

@@ -18,7 +18,7 @@ Inputs are read, never written; read-only (memory-mapped) inputs work.
 import numpy as np
 
 from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, SLOPE
-from .._jit import jit_kernel
+from .._jit import jit_inline, jit_kernel
 from ..layout import layer_view, n_coefs
 from .dense import backward, forward
 from .losses import output_delta
@@ -28,23 +28,39 @@ __all__ = ["train_epoch", "loss_grad", "predict", "make_workspace"]
 
 
 @jit_kernel
-def _batch_gradient(params, units, act_codes, loss_code, hyper, X0, data, indices, indptr, Y0, sw0,
-                    rows, start, direct, acts, deltas, grads):
-    """Forward, output delta and backward for one batch; return (weighted loss sum, weight sum)."""
-    n_rows = Y0.shape[0]
-    slope = hyper[SLOPE]
-    out = forward(params, units, act_codes, slope, X0, data, indices, indptr, rows, start, direct, acts)
+def _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y, Yg, sw, swg, rows,
+                    start, direct, acts, deltas, grads):
+    """Forward, output delta and backward for one batch; return (weighted loss sum, weight sum).
+
+    Targets and weights come from ``Y[start:...]`` and ``sw[start:...]`` when ``direct``, else
+    from the gathered ``Yg`` and ``swg``; ``acts`` and ``deltas`` hold exactly the batch.
+    """
     n_layers = units.shape[0] - 1
+    slope = hyper[SLOPE]
+    out = forward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts)
+    n_rows = out.shape[0]
     D = layer_view(deltas, units, n_layers, n_rows)
-    loss = output_delta(out, Y0, sw0, D, loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
-    backward(params, units, act_codes, slope, X0, data, indices, indptr, rows, start, direct, acts, deltas, grads)
-    if sw0.shape[0] > 0:
-        sw_sum = 0.0
-        for r in range(n_rows):
-            sw_sum += sw0[r]
+    weighted = sw.shape[0] > 0
+    if direct:
+        Yb = Y[start : start + n_rows]
+        swb = sw[start : start + n_rows] if weighted else sw
+        loss = output_delta(out, Yb, swb, D, loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
+        sw_sum = _weight_sum(swb, n_rows)
     else:
-        sw_sum = float(n_rows)
+        loss = output_delta(out, Yg, swg, D, loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
+        sw_sum = _weight_sum(swg, n_rows)
+    backward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts, deltas, grads)
     return loss, sw_sum
+
+
+@jit_inline
+def _weight_sum(sw, n_rows):
+    if sw.shape[0] == 0:
+        return float(n_rows)
+    total = 0.0
+    for r in range(n_rows):
+        total += sw[r]
+    return total
 
 
 @jit_kernel
@@ -54,8 +70,8 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
 
     Batch ``k`` holds rows ``order[k*batch_size : (k+1)*batch_size]`` (all rows in order when
     ``order`` is empty, and for a single full batch, whose gradient does not depend on the
-    order).  Dense rows are gathered into ``xbuf``, targets and weights into ``ybuf`` and
-    ``swbuf``; ``acts``, ``deltas`` (``batch_size * sum(units[1:])``) and ``grads``
+    order).  Shuffled dense rows are gathered into ``xbuf``, targets and weights into ``ybuf``
+    and ``swbuf``; ``acts``, ``deltas`` (``batch_size * sum(units[1:])``) and ``grads``
     (``n_params``) are workspaces.  The mean loss follows scikit-learn: each batch's loss
     (weighted data loss plus ``alpha/2 ||W||^2``, both over the batch's weight sum) times the
     batch's row count, over the number of rows.
@@ -75,30 +91,22 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         n_rows = stop - start
-        a = acts[: n_rows * width]
-        d = deltas[: n_rows * width]
-        if direct:
-            X0 = X if sparse else X[start:stop]
-            loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X0, data, indices, indptr,
-                                           Y[start:stop], sw[start:stop] if weighted else sw, order, start, True,
-                                           a, d, grads)
-        else:
-            Yb = ybuf[: n_rows * n_out].reshape((n_rows, n_out))
-            swb = swbuf[:n_rows] if weighted else swbuf[:0]
-            for r in range(n_rows):
-                row = order[start + r]
-                for k in range(n_out):
-                    Yb[r, k] = Y[row, k]
-                if weighted:
-                    swb[r] = sw[row]
-            if sparse:
-                Xb = xbuf[:0].reshape((0, n_features))
-            else:
-                Xb = xbuf[: n_rows * n_features].reshape((n_rows, n_features))
-                for r in range(n_rows):
-                    Xb[r] = X[order[start + r]]
-            loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, Xb, data, indices, indptr,
-                                           Yb, swb, order, start, False, a, d, grads)
+        gathered = 0 if direct else n_rows
+        Xg = xbuf[: (0 if sparse else gathered) * n_features].reshape(((0 if sparse else gathered), n_features))
+        Yg = ybuf[: gathered * n_out].reshape((gathered, n_out))
+        swg = swbuf[: gathered if weighted else 0]
+        for r in range(gathered):
+            row = order[start + r]
+            for k in range(n_out):
+                Yg[r, k] = Y[row, k]
+            if weighted:
+                swg[r] = sw[row]
+            if not sparse:
+                for j in range(n_features):
+                    Xg[r, j] = X[row, j]
+        loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y,
+                                       Yg, sw, swg, order, start, direct, acts[: n_rows * width],
+                                       deltas[: n_rows * width], grads)
         sq = update(params, grads, opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
         total += (loss + half_alpha * sq) / sw_sum * n_rows
     return total / n
@@ -112,8 +120,10 @@ def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indp
     Loss and gradient follow scikit-learn's ``_backprop`` over all rows (L2 included).
     Mutates ``acts``, ``deltas``, ``grads`` and ``out_grad``.
     """
-    loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw,
-                                   np.empty(0, np.int64), 0, True, acts, deltas, grads)
+    none = Y[:0]
+    direct = Y.shape[0] >= 0
+    loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, X[:0], data, indices, indptr, Y,
+                                   none, sw, sw[:0], indptr[:0], indptr.shape[0] * 0, direct, acts, deltas, grads)
     sq = regularized_gradient(params, grads, n_coefs(units), hyper[ALPHA], 1.0 / sw_sum, out_grad)
     return (loss + 0.5 * hyper[ALPHA] * sq) / sw_sum
 
@@ -130,13 +140,11 @@ def predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out)
     for k in range(1, units.shape[0]):
         width += units[k]
     block = max(1, buf.shape[0] // width)
-    sparse = indptr.shape[0] > 0
-    no_rows = np.empty(0, np.int64)
+    direct = n >= 0
     for start in range(0, n, block):
         stop = min(start + block, n)
-        a = buf[: (stop - start) * width]
-        X0 = X if sparse else X[start:stop]
-        res = forward(params, units, act_codes, hyper[SLOPE], X0, data, indices, indptr, no_rows, start, True, a)
+        res = forward(params, units, act_codes, hyper[SLOPE], X, X[:0], data, indices, indptr, indptr[:0], start,
+                      direct, buf[: (stop - start) * width])
         out[start:stop] = res
 
 
