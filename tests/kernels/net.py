@@ -1,0 +1,112 @@
+"""Helpers to drive the CPU kernels on small random networks, for the kernel tests."""
+
+import numpy as np
+
+from fusedmlp._kernels import _codes as C
+from fusedmlp._kernels.cpu import epoch
+from fusedmlp._kernels.layout import param_views
+from tests.reference import numpy_mlp as ref
+
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-5)}
+
+
+class Net:
+    """A random network with flat parameters plus the kernel arguments that describe it."""
+
+    def __init__(self, units, hidden, loss, dtype=np.float64, seed=0, scale=0.5):
+        rng = np.random.RandomState(seed)
+        self.units = np.asarray(units, dtype=np.int64)
+        self.hidden, self.loss, self.dtype = hidden, loss, dtype
+        n_params = int((self.units[:-1] * self.units[1:]).sum() + self.units[1:].sum())
+        self.params = (rng.uniform(-scale, scale, n_params)).astype(dtype)
+        hidden_codes = [C.ACTIVATIONS[h] for h in (hidden if isinstance(hidden, list) else [hidden] * (len(units) - 2))]
+        self.act_codes = np.array(hidden_codes + [C.OUTPUT_ACTIVATION[C.LOSSES[loss]]], dtype=np.int64)
+        self.loss_code = C.LOSSES[loss]
+
+    def views(self, params=None):
+        return param_views(self.params if params is None else params, self.units)
+
+    def views64(self):
+        coefs, intercepts = self.views()
+        return [c.astype(np.float64) for c in coefs], [b.astype(np.float64) for b in intercepts]
+
+    def hyper(self, lr=0.1, alpha=0.0, momentum=0.9, nesterov=True, slope=0.01, huber_delta=1.0, rho=0.9):
+        h = np.zeros(C.N_HYPER)
+        h[C.LR], h[C.ALPHA], h[C.MOMENTUM], h[C.NESTEROV] = lr, alpha, momentum, float(nesterov)
+        h[C.BETA_1], h[C.BETA_2], h[C.EPSILON] = 0.9, 0.999, 1e-8
+        h[C.SLOPE], h[C.HUBER_DELTA], h[C.RHO] = slope, huber_delta, rho
+        h[C.CLIP_EPS] = np.finfo(self.dtype).eps
+        return h
+
+
+def make_data(n, n_features, n_outputs, loss, dtype=np.float64, seed=1):
+    """Inputs and targets suited to ``loss`` (one-hot, 0/1, counts or reals)."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, n_features).astype(dtype)
+    if loss == "log_loss":
+        Y = np.eye(n_outputs)[rng.randint(0, n_outputs, n)]
+    elif loss == "binary_log_loss":
+        Y = rng.randint(0, 2, (n, n_outputs)).astype(float)
+    elif loss == "poisson":
+        Y = rng.poisson(1.5, (n, n_outputs)).astype(float)
+    else:
+        Y = rng.randn(n, n_outputs)
+    return X, Y.astype(dtype)
+
+
+def split_X(X, sparse):
+    """Kernel arguments ``(X, data, indices, indptr)`` for dense or CSR input."""
+    none_i = np.empty(0, np.int64)
+    if sparse:
+        import scipy.sparse as sp
+
+        A = sp.csr_matrix(X)
+        return (np.empty((0, X.shape[1]), X.dtype), A.data, A.indices.astype(np.int64), A.indptr.astype(np.int64))
+    return X, np.empty(0, X.dtype), none_i, none_i
+
+
+def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, state=None):
+    """One ``train_epoch`` call on fresh workspaces; returns (loss, opt_state, step)."""
+    gather = order.size > 0 and batch_size < X.shape[0]
+    rows = C.OPTIMIZER_STATE_ROWS[opt_code]
+    ws = epoch.make_workspace(net.units, batch_size, rows, net.dtype, gather)
+    if state is not None:
+        ws["opt_state"], ws["step"] = state
+    Xk, data, indices, indptr = split_X(X, sparse)
+    sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
+    loss = epoch.train_epoch(
+        net.params, net.units, net.act_codes, net.loss_code, opt_code, hyper, Xk, data, indices, indptr, Y, sw_k,
+        order, batch_size, ws["acts"], ws["deltas"], ws["grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"],
+        ws["opt_state"], ws["step"],
+    )
+    return loss, ws["opt_state"], ws["step"]
+
+
+def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None):
+    """The L-BFGS objective kernel: (loss, gradient)."""
+    ws = epoch.make_workspace(net.units, X.shape[0], 0, net.dtype, False)
+    Xk, data, indices, indptr = split_X(X, sparse)
+    sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
+    grad = np.empty_like(net.params)
+    p = net.params if params is None else params
+    value = epoch.loss_grad(p, net.units, net.act_codes, net.loss_code, hyper, Xk, data, indices, indptr, Y, sw_k,
+                            ws["acts"], ws["deltas"], ws["grads"], grad)
+    return value, grad
+
+
+def predict(net, X, hyper, sparse=False, block_rows=3):
+    out = np.empty((X.shape[0], int(net.units[-1])), net.dtype)
+    buf = np.empty(block_rows * int(net.units[1:].sum()), net.dtype)
+    Xk, data, indices, indptr = split_X(X, sparse)
+    epoch.predict(net.params, net.units, net.act_codes, hyper, Xk, data, indices, indptr, buf, out)
+    return out
+
+
+def flat(coefs, intercepts):
+    return np.concatenate([c.ravel() for c in coefs] + [b.ravel() for b in intercepts])
+
+
+def ref_backprop(net, X, Y, sw, alpha, slope=0.01, huber_delta=1.0):
+    coefs, intercepts = net.views64()
+    return ref.backprop(coefs, intercepts, X.astype(float), Y.astype(float), sw, net.hidden, net.loss, alpha, slope,
+                        huber_delta)

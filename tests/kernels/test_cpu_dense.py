@@ -1,0 +1,54 @@
+"""Forward and backward through the stack (via predict and the L-BFGS objective)."""
+
+import numpy as np
+import pytest
+
+from tests.kernels.net import TOL, Net, flat, loss_grad, make_data, predict, ref_backprop
+from tests.reference import numpy_mlp as ref
+
+DTYPES = [np.float64, np.float32]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("loss", ref.LOSSES)
+@pytest.mark.parametrize("hidden", ref.ACTIVATIONS)
+def test_loss_and_gradient_match_reference(hidden, loss, dtype, sparse):
+    net = Net([4, 5, 3, 2], hidden, loss, dtype)
+    X, Y = make_data(11, 4, 2, loss, dtype)
+    if sparse:
+        X[X < 0.3] = 0
+    sw = np.random.RandomState(5).uniform(0.2, 3.0, 11)
+    h = net.hyper(alpha=0.1, slope=0.05, huber_delta=0.5)
+    value, grad = loss_grad(net, X, Y, sw, h, sparse=sparse)
+    ref_value, gc, gi = ref_backprop(net, X, Y, sw, 0.1, slope=0.05, huber_delta=0.5)
+    np.testing.assert_allclose(value, ref_value, **TOL[dtype])
+    np.testing.assert_allclose(grad, flat(gc, gi), **TOL[dtype])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("hidden", ref.ACTIVATIONS + [["tanh", "relu"]])
+def test_predict_matches_reference_in_blocks(hidden, dtype, sparse):
+    net = Net([6, 5, 4, 3], hidden, "log_loss", dtype)
+    X, _ = make_data(10, 6, 3, "log_loss", dtype)
+    if sparse:
+        X[np.abs(X) < 0.5] = 0
+    out = predict(net, X, net.hyper(), sparse=sparse, block_rows=3)  # 10 rows in blocks of 3
+    coefs, intercepts = net.views64()
+    expected = ref.forward(coefs, intercepts, X.astype(float), hidden, "softmax")[-1]
+    np.testing.assert_allclose(out, expected, **TOL[dtype])
+
+
+def test_inputs_are_never_written_and_read_only_inputs_work():
+    net = Net([3, 4, 1], "relu", "squared_error")
+    X, Y = make_data(8, 3, 1, "squared_error")
+    sw = np.linspace(0.5, 1.5, 8)
+    for a in (X, Y, sw):
+        a.setflags(write=False)
+    copies = [a.copy() for a in (X, Y, sw)]
+    value, grad = loss_grad(net, X, Y, sw, net.hyper(alpha=0.01))
+    out = predict(net, X, net.hyper())
+    for a, c in zip((X, Y, sw), copies):
+        np.testing.assert_array_equal(a, c)
+    assert np.isfinite(value) and np.isfinite(grad).all() and np.isfinite(out).all()

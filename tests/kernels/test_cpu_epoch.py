@@ -1,0 +1,70 @@
+"""Epoch drivers against the NumPy reference epoch: every activation x loss x optimizer,
+at batch sizes 1, a few and the whole set, in float64 and float32, dense and CSR."""
+
+import numpy as np
+import pytest
+
+from fusedmlp._kernels import _codes as C
+from tests.kernels.net import TOL, Net, flat, make_data, run_epoch
+from tests.reference import numpy_mlp as ref
+
+N = 7
+
+
+def _reference_epoch(net, X, Y, sw, order, batch_size, optimizer, hyper):
+    coefs, intercepts = net.views64()
+    opt = ref.Optimizer(optimizer, coefs + intercepts, hyper[C.LR], momentum=hyper[C.MOMENTUM],
+                        nesterov=bool(hyper[C.NESTEROV]), rho=hyper[C.RHO])
+    loss = ref.train_epoch(coefs, intercepts, X.astype(float), Y.astype(float), sw, order, batch_size, net.hidden,
+                           net.loss, hyper[C.ALPHA], opt, slope=hyper[C.SLOPE], huber_delta=hyper[C.HUBER_DELTA])
+    return loss, flat(coefs, intercepts)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("batch_size", [1, 3, N])
+@pytest.mark.parametrize("optimizer", ref.OPTIMIZERS)
+@pytest.mark.parametrize("loss", ref.LOSSES)
+@pytest.mark.parametrize("hidden", ref.ACTIVATIONS)
+def test_epoch_matches_reference(hidden, loss, optimizer, batch_size, dtype):
+    net = Net([3, 4, 2], hidden, loss, dtype, seed=batch_size)
+    X, Y = make_data(N, 3, 2, loss, dtype)
+    order = np.random.RandomState(3).permutation(N).astype(np.int64)
+    h = net.hyper(lr=0.05, alpha=0.01, momentum=0.9, nesterov=True, slope=0.05, huber_delta=0.5)
+    expected_loss, expected_params = _reference_epoch(net, X, Y, None, order, batch_size, optimizer, h)
+    loss_value, _, _ = run_epoch(net, X, Y, None, order, batch_size, C.OPTIMIZERS[optimizer], h)
+    np.testing.assert_allclose(loss_value, expected_loss, **TOL[dtype])
+    np.testing.assert_allclose(net.params, expected_params, **TOL[dtype])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("shuffled", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 2, 5, 40])
+def test_epoch_with_sample_weights_sparse_and_order(batch_size, shuffled, sparse):
+    net = Net([5, 6, 3, 3], ["tanh", "relu"], "log_loss", seed=4)
+    X, Y = make_data(13, 5, 3, "log_loss")
+    X[np.abs(X) < 0.4] = 0
+    sw = np.random.RandomState(9).uniform(0.1, 2.0, 13)
+    order = np.random.RandomState(2).permutation(13).astype(np.int64) if shuffled else np.empty(0, np.int64)
+    ref_order = order if shuffled else np.arange(13)
+    bs = min(batch_size, 13)
+    h = net.hyper(lr=0.1, alpha=0.05, momentum=0.5, nesterov=False)
+    expected_loss, expected_params = _reference_epoch(net, X, Y, sw, ref_order, bs, "sgd", h)
+    loss_value, _, _ = run_epoch(net, X, Y, sw, order, bs, C.SGD, h, sparse=sparse)
+    np.testing.assert_allclose(loss_value, expected_loss, rtol=1e-10)
+    np.testing.assert_allclose(net.params, expected_params, rtol=1e-10, atol=1e-12)
+
+
+def test_optimizer_state_carries_over_between_epochs():
+    net = Net([3, 4, 1], "relu", "squared_error")
+    X, Y = make_data(6, 3, 1, "squared_error")
+    order = np.arange(6, dtype=np.int64)
+    h = net.hyper(lr=0.01)
+    coefs, intercepts = net.views64()
+    opt = ref.Optimizer("adam", coefs + intercepts, 0.01)
+    state = None
+    for _ in range(3):
+        ref.train_epoch(coefs, intercepts, X, Y, None, order, 2, "relu", "squared_error", 0.0, opt)
+        _, opt_state, step = run_epoch(net, X, Y, None, order, 2, C.ADAM, h, state=state)
+        state = (opt_state, step)
+    assert state[1][0] == 9  # Adam's t counts batches across epochs
+    np.testing.assert_allclose(net.params, flat(coefs, intercepts), rtol=1e-10)

@@ -1,0 +1,111 @@
+"""One step of each optimizer against its formula written out by hand."""
+
+import numpy as np
+import pytest
+
+from fusedmlp._kernels import _codes as C
+from fusedmlp._kernels.cpu.optimizers import regularized_gradient, update
+
+DTYPES = [np.float64, np.float32]
+
+
+def _setup(dtype):
+    rng = np.random.RandomState(0)
+    p = rng.randn(10).astype(dtype)
+    raw = rng.randn(10).astype(dtype)
+    return p, raw
+
+
+def _hyper(**kw):
+    h = np.zeros(C.N_HYPER)
+    h[C.LR], h[C.MOMENTUM], h[C.NESTEROV] = kw.get("lr", 0.1), kw.get("momentum", 0.9), kw.get("nesterov", 1.0)
+    h[C.BETA_1], h[C.BETA_2], h[C.EPSILON] = 0.9, 0.999, 1e-8
+    h[C.ALPHA], h[C.RHO] = kw.get("alpha", 0.3), 0.8
+    return h
+
+
+N_COEF = 6  # the first 6 entries are coefficients (L2), the rest intercepts
+SW = 4.0
+
+
+def _grad(p, raw, alpha):
+    g = raw.astype(float) / SW
+    g[:N_COEF] += alpha * p[:N_COEF].astype(float) / SW
+    return g
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_sgd_momentum_step(dtype, nesterov):
+    p, raw = _setup(dtype)
+    v0 = np.linspace(-1, 1, 10).astype(dtype)
+    state = v0.copy()[None, :]
+    h = _hyper(nesterov=float(nesterov))
+    g = _grad(p, raw, 0.3)
+    v = 0.9 * v0 - 0.1 * g
+    expected = p + (0.9 * v - 0.1 * g if nesterov else v)
+    sq = update(p_new := p.copy(), raw, state, np.zeros(1, np.int64), C.SGD, h, N_COEF, 1 / SW)
+    tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(p_new, expected, **tol)
+    np.testing.assert_allclose(state[0], v, **tol)
+    np.testing.assert_allclose(sq, (p[:N_COEF].astype(float) ** 2).sum(), **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_two_steps(dtype):
+    p, raw = _setup(dtype)
+    state = np.zeros((2, 10), dtype)
+    step = np.zeros(1, np.int64)
+    h = _hyper()
+    m = np.zeros(10)
+    v = np.zeros(10)
+    expected = p.astype(float)
+    current = p.copy()
+    for t in (1, 2):
+        g = _grad(expected, raw, 0.3)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g**2
+        lr_t = 0.1 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+        expected = expected - lr_t * m / (np.sqrt(v) + 1e-8)
+        update(current, raw, state, step, C.ADAM, h, N_COEF, 1 / SW)
+    assert step[0] == 2
+    tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(current, expected, **tol)
+    np.testing.assert_allclose(state[0], m, **tol)
+    np.testing.assert_allclose(state[1], v, **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rmsprop_step(dtype):
+    p, raw = _setup(dtype)
+    s0 = np.full(10, 0.5, dtype)
+    state = s0.copy()[None, :]
+    g = _grad(p, raw, 0.3)
+    s = 0.8 * s0 + 0.2 * g**2
+    expected = p - 0.1 * g / (np.sqrt(s) + 1e-8)
+    update(current := p.copy(), raw, state, np.zeros(1, np.int64), C.RMSPROP, _hyper(), N_COEF, 1 / SW)
+    tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(current, expected, **tol)
+    np.testing.assert_allclose(state[0], s, **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adagrad_step(dtype):
+    p, raw = _setup(dtype)
+    s0 = np.full(10, 0.25, dtype)
+    state = s0.copy()[None, :]
+    g = _grad(p, raw, 0.3)
+    s = s0 + g**2
+    expected = p - 0.1 * g / (np.sqrt(s) + 1e-8)
+    update(current := p.copy(), raw, state, np.zeros(1, np.int64), C.ADAGRAD, _hyper(), N_COEF, 1 / SW)
+    tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(current, expected, **tol)
+    np.testing.assert_allclose(state[0], s, **tol)
+
+
+def test_regularized_gradient():
+    p, raw = _setup(np.float64)
+    out = np.empty(10)
+    sq = regularized_gradient(p, raw, N_COEF, 0.3, 1 / SW, out)
+    np.testing.assert_allclose(out, _grad(p, raw, 0.3), rtol=1e-14)
+    np.testing.assert_allclose(sq, (p[:N_COEF] ** 2).sum(), rtol=1e-14)
