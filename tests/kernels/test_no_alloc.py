@@ -1,0 +1,69 @@
+"""The epoch driver allocates nothing per minibatch (Numba NRT allocation statistics).
+
+Calling a compiled function from Python adopts each array argument into Numba's runtime,
+which the statistics count as one allocation per array; the test subtracts those, so what
+remains is what the kernel itself allocates: nothing, for 10 batches as for 100.
+
+The statistics are only collected when NUMBA_NRT_STATS is set before Numba's runtime starts,
+so the measurement runs in a subprocess.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numba
+import pytest
+
+SCRIPT = r"""
+import json, numpy as np
+from numba.core.runtime import rtsys
+from tests.kernels.net import Net, make_data, run_epoch
+from fusedmlp._kernels import _codes as C
+from fusedmlp._kernels.cpu import epoch
+
+def allocations(n, batch, opt, sparse, shuffled, weighted):
+    net = Net([20, 16, 8, 3], "relu", "log_loss")
+    X, Y = make_data(n, 20, 3, "log_loss")
+    X[X < 0] = 0
+    sw = np.ones(n) if weighted else None
+    order = np.random.RandomState(0).permutation(n).astype(np.int64) if shuffled else np.empty(0, np.int64)
+    h = net.hyper()
+    # workspaces are allocated by make_workspace, outside the kernel: build them, warm up,
+    # then count what one more train_epoch call allocates
+    from tests.kernels.net import split_X
+    ws = epoch.make_workspace(net.units, batch, C.OPTIMIZER_STATE_ROWS[opt], np.float64, True)
+    Xk, data, indices, indptr = split_X(X, sparse)
+    swk = np.empty(0) if sw is None else sw
+    args = (net.params, net.units, net.act_codes, net.loss_code, opt, h, Xk, data, indices, indptr, Y, swk, order,
+            batch, ws["acts"], ws["deltas"], ws["grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"], ws["opt_state"],
+            ws["step"])
+    epoch.train_epoch(*args)
+    before = rtsys.get_allocation_stats().alloc
+    epoch.train_epoch(*args)
+    n_arrays = sum(isinstance(a, np.ndarray) for a in args)
+    return rtsys.get_allocation_stats().alloc - before - n_arrays
+
+out = {}
+for opt in (C.SGD, C.ADAM, C.RMSPROP, C.ADAGRAD):
+    for sparse in (False, True):
+        for shuffled in (False, True):
+            for weighted in (False, True):
+                key = f"{opt}-{sparse}-{shuffled}-{weighted}"
+                out[key] = [allocations(n, 4, opt, sparse, shuffled, weighted) for n in (40, 400)]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="allocation statistics need compiled code")
+def test_train_epoch_allocates_nothing_per_minibatch():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, NUMBA_NRT_STATS="1", PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, cwd=root,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    counts = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(counts) == 32
+    for key, (ten_batches, hundred_batches) in counts.items():
+        assert ten_batches == 0 and hundred_batches == 0, (key, ten_batches, hundred_batches)

@@ -1,0 +1,119 @@
+"""Import side effects and the Numba disk cache."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numba
+import pytest
+
+import fusedmlp
+import fusedmlp._kernels
+
+needs_jit = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="inspects compiled dispatchers")
+
+IMPORT_SCRIPT = r"""
+import json, locale, sys
+before_locale = locale.setlocale(locale.LC_ALL)
+import fusedmlp
+loaded_numba = "numba" in sys.modules
+import numba, pkgutil, importlib
+threads = numba.get_num_threads()
+import fusedmlp._kernels as K
+compiled = {}
+for info in pkgutil.walk_packages(K.__path__, K.__name__ + "."):
+    if ".cuda" in info.name:
+        continue
+    module = importlib.import_module(info.name)
+    for name, obj in vars(module).items():
+        if hasattr(obj, "signatures") and hasattr(obj, "py_func"):
+            compiled[info.name + "." + name] = len(obj.signatures)
+print(json.dumps(dict(
+    loaded_numba=loaded_numba, compiled=compiled, cuda="numba.cuda" in sys.modules,
+    locale=locale.setlocale(locale.LC_ALL) == before_locale, threads=numba.get_num_threads() == threads,
+)))
+"""
+
+
+def _run(script, env=None, cwd=None):
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=900,
+                          env=dict(os.environ, **(env or {})), cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@needs_jit
+def test_import_compiles_nothing_and_has_no_global_side_effects():
+    out = _run(IMPORT_SCRIPT)
+    assert not out["loaded_numba"], "import fusedmlp should not even load Numba"
+    assert len(out["compiled"]) >= 10
+    assert all(n == 0 for n in out["compiled"].values()), out["compiled"]
+    assert not out["cuda"]
+    assert out["locale"] and out["threads"]
+
+
+FIT_SCRIPT = r"""
+import json, sys, warnings
+sys.path.insert(0, SITE)
+import numpy as np
+import fusedmlp
+from fusedmlp._kernels.cpu import epoch
+assert fusedmlp.__file__.startswith(SITE), fusedmlp.__file__
+X = np.random.RandomState(0).randn(30, 4)
+y = (X[:, 0] > 0).astype(int)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    fusedmlp.MLPClassifier(hidden_layer_sizes=(5,), max_iter=2).fit(X, y)
+stats = epoch.train_epoch.stats
+print(json.dumps(dict(hits=sum(stats.cache_hits.values()), misses=sum(stats.cache_misses.values()))))
+"""
+
+
+def _copy_package(tmp_path):
+    """A private copy of the installed package, so the test can make its folders unwritable."""
+    site = tmp_path / "site"
+    shutil.copytree(Path(fusedmlp.__file__).parent, site / "fusedmlp",
+                    ignore=shutil.ignore_patterns("__pycache__", "_kernels"))
+    shutil.copytree(Path(fusedmlp._kernels.__file__).parent, site / "fusedmlp" / "_kernels",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return site
+
+
+def _fit(site, env):
+    return _run(FIT_SCRIPT.replace("SITE", repr(str(site))), env=dict(env, PYTHONDONTWRITEBYTECODE="1"))
+
+
+@needs_jit
+@pytest.mark.slow
+def test_cache_falls_back_to_user_folder_when_package_is_unwritable(tmp_path):
+    site = _copy_package(tmp_path)
+    # A file where Numba wants the __pycache__ folder makes the package folder unusable for
+    # the cache even for root, who ignores permission bits.
+    for folder in (site / "fusedmlp" / "_kernels").rglob("*"):
+        if folder.is_dir():
+            (folder / "__pycache__").write_text("not a folder")
+    (site / "fusedmlp" / "_kernels" / "__pycache__").write_text("not a folder")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "usercache"), "NUMBA_CACHE_DIR": ""}
+    first = _fit(site, env)
+    second = _fit(site, env)
+    assert first["misses"] >= 1
+    assert second == {"hits": 1, "misses": 0}
+    assert list((tmp_path / "usercache").rglob("epoch.train_epoch*.nbi"))
+
+
+@needs_jit
+@pytest.mark.slow
+def test_cache_switch_and_invalidation_by_any_kernel_file(tmp_path):
+    site = _copy_package(tmp_path)
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    assert _fit(site, dict(env, FUSEDMLP_NUMBA_CACHE="0"))["hits"] == 0
+    assert not list((tmp_path / "cache").rglob("*.nbi"))
+    assert _fit(site, env)["misses"] >= 1
+    assert _fit(site, env) == {"hits": 1, "misses": 0}
+    # Editing a helper module that train_epoch only calls into must invalidate its cache.
+    scalar = site / "fusedmlp" / "_kernels" / "scalar.py"
+    scalar.write_text(scalar.read_text() + "\n# edited\n")
+    assert _fit(site, env)["hits"] == 0
