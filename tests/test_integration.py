@@ -1,0 +1,214 @@
+"""The estimators inside scikit-learn's tooling, bad input, and the training loop's contract."""
+
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.datasets import load_iris, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import fusedmlp
+from fusedmlp import MLPClassifier, MLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return X, y
+
+
+def test_pipeline_cross_val_and_grid_search_in_processes(iris):
+    X, y = iris
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(10,), max_iter=200, random_state=0))
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.mean() > 0.85
+    grid = {"mlpclassifier__alpha": [1e-4, 1e-1], "mlpclassifier__solver": ["adam", "lbfgs"]}
+    serial = GridSearchCV(pipe, grid, cv=3).fit(X, y)
+    parallel = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(parallel.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"])
+    assert parallel.best_params_ == serial.best_params_
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_pickle_round_trip_keeps_views_and_predictions(iris, tmp_path, dump):
+    X, y = iris
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(X, y)
+    if dump == "pickle":
+        restored = pickle.loads(pickle.dumps(clf))
+    else:
+        joblib.dump(clf, tmp_path / "m.joblib")
+        restored = joblib.load(tmp_path / "m.joblib")
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert np.shares_memory(restored.coefs_[0], restored._params)
+    restored.partial_fit(X, y)  # the optimizer state travelled too
+    clf.partial_fit(X, y)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_clone_gives_unfitted_copy_with_same_params(iris):
+    X, y = iris
+    clf = MLPClassifier(hidden_layer_sizes=(4, 3), alpha=0.5, max_iter=5).fit(X, y)
+    c = clone(clf)
+    assert c.get_params() == clf.get_params()
+    assert not hasattr(c, "coefs_")
+
+
+def test_coefs_are_views_into_one_buffer_and_assignable(iris):
+    X, y = iris
+    clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y)
+    for a in clf.coefs_ + clf.intercepts_:
+        assert np.shares_memory(a, clf._params)
+    clf.coefs_[0] = np.zeros((4, 5))
+    assert not clf._params[:20].any()
+    with pytest.raises(ValueError, match="shape"):
+        clf.coefs_[1] = np.zeros((3, 3))
+
+
+def test_dataframe_input_records_feature_names(iris):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = MLPClassifier(max_iter=5, random_state=0).fit(df, y)
+    assert list(clf.feature_names_in_) == ["a", "b", "c", "d"]
+    with pytest.warns(UserWarning, match="feature names"):
+        clf.predict(X)
+
+
+def test_string_labels_and_multilabel(iris):
+    X, y = iris
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = MLPClassifier(max_iter=50, random_state=0).fit(X, labels)
+    assert set(clf.predict(X)) <= set(labels)
+    Y = np.stack([y == 0, y == 2], axis=1).astype(int)
+    ml = MLPClassifier(max_iter=50, random_state=0).fit(X, Y)
+    assert ml.predict(X).shape == (150, 2) and ml.out_activation_ == "logistic"
+
+
+def test_regressor_multi_output_and_sparse():
+    X, y = make_regression(n_samples=60, n_features=5, n_targets=2, random_state=0)
+    reg = MLPRegressor(max_iter=20, random_state=0).fit(sp.csr_matrix(X), y)
+    assert reg.predict(X).shape == (60, 2)
+    np.testing.assert_allclose(reg.predict(sp.csc_matrix(X)), reg.predict(X), rtol=1e-12)
+
+
+def test_lbfgs_has_no_partial_fit():
+    # scikit-learn 1.9.1's regressor never calls its availability predicate; ours does.
+    assert not hasattr(MLPRegressor(solver="lbfgs"), "partial_fit")
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    assert hasattr(MLPRegressor(solver="sgd"), "partial_fit")
+
+
+@pytest.mark.parametrize(
+    "X, y, error, match",
+    [
+        (np.array([[np.nan, 1.0], [1.0, 2.0]]), [0, 1], ValueError, "NaN"),
+        (np.array([[np.inf, 1.0], [1.0, 2.0]]), [0, 1], ValueError, "infinity"),
+        (np.ones((3, 2, 2)), [0, 1, 0], ValueError, "dim"),
+        (np.ones((3, 2)), [0, 1], ValueError, "inconsistent"),
+        (np.array([["a", "b"], ["c", "d"]], dtype=object), [0, 1], ValueError, "convert"),
+    ],
+)
+def test_bad_input_raises_clear_errors(X, y, error, match):
+    with pytest.raises(error, match=match):
+        MLPClassifier(max_iter=2).fit(X, y)
+
+
+def test_bad_parameters_and_predict_shape():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        MLPClassifier(hidden_layer_sizes=(3, 0)).fit(X, y)
+    with pytest.raises(ValueError, match="learning_rate_init"):
+        MLPClassifier(learning_rate_init=-1).fit(X, y)
+    clf = MLPClassifier(max_iter=3).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :3])
+    with pytest.raises(ValueError, match="non-negative"):
+        MLPRegressor(loss="poisson").fit(X, -np.ones(150))
+
+
+def test_partial_fit_errors():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        MLPClassifier().partial_fit(X, y)
+    clf = MLPClassifier().partial_fit(X[y < 2], y[y < 2], classes=[0, 1])
+    with pytest.raises(ValueError, match="classes not in"):
+        clf.partial_fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping"):
+        MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+    clf = MLPClassifier(warm_start=True, max_iter=2).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(7,))
+    with pytest.raises(ValueError, match="cannot change hidden_layer_sizes"):
+        clf.fit(X, y)
+
+
+def test_divergence_is_reported_not_silent():
+    X, y = make_regression(n_samples=50, n_features=4, random_state=0)
+    with pytest.raises(ValueError, match="non-finite"):
+        MLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=50, random_state=0).fit(X * 1e6, y * 1e6)
+
+
+def test_one_compiled_call_per_epoch(monkeypatch):
+    X, y = load_iris(return_X_y=True)
+    kern = fusedmlp._backend.kernels("cpu")
+    calls = []
+    original = kern.train_epoch
+
+    def counting(*args):
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(kern, "train_epoch", counting)
+    clf = MLPClassifier(max_iter=7, random_state=0).fit(X, y)
+    assert len(calls) == clf.n_iter_ == 7
+    calls.clear()
+    clf.partial_fit(X, y)
+    assert len(calls) == 1
+
+
+def test_keyboard_interrupt_leaves_a_usable_model(monkeypatch):
+    X, y = load_iris(return_X_y=True)
+    kern = fusedmlp._backend.kernels("cpu")
+    original = kern.train_epoch
+    count = []
+
+    def interrupted(*args):
+        count.append(1)
+        if len(count) == 3:
+            raise KeyboardInterrupt
+        return original(*args)
+
+    monkeypatch.setattr(kern, "train_epoch", interrupted)
+    with pytest.warns(UserWarning, match="interrupted"):
+        clf = MLPClassifier(max_iter=50, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 2
+    assert clf.predict(X).shape == (150,)
+
+
+def test_convergence_warning_and_verbose(capsys):
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(ConvergenceWarning):
+        MLPClassifier(max_iter=2, verbose=True).fit(X, y)
+    assert "Iteration 2, loss = " in capsys.readouterr().out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        MLPClassifier(solver="lbfgs", max_iter=3, verbose=True).fit(X, y)
+    assert "Iteration 1, loss = " in capsys.readouterr().out
+
+
+def test_read_only_memmap_input(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    Xm = np.load(path, mmap_mode="r")
+    clf = MLPClassifier(max_iter=5, random_state=0).fit(Xm, y)
+    ref = MLPClassifier(max_iter=5, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(Xm), ref.predict_proba(X))
