@@ -277,12 +277,13 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
+        return self._label_binarizer.inverse_transform(self._output(X, check_input))
+
+    def _output(self, X, check_input=True):
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         y_pred = self._forward(X)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+        return y_pred.ravel() if self.n_outputs_ == 1 else y_pred
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight=sample_weight, score_function=accuracy_score)
@@ -317,10 +318,7 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
             Probability of each class, ordered as in ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        y_pred = self._forward(X)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
+        y_pred = self._output(X)
         if y_pred.ndim == 1:
             return np.vstack([1 - y_pred, y_pred]).T
         return y_pred
