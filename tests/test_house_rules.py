@@ -1,0 +1,43 @@
+"""The architecture's rules, checked on the source tree."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KERNELS = sorted((ROOT / "kernels").rglob("*.py"))
+ESTIMATOR = sorted((ROOT / "src" / "fusedmlp").rglob("*.py"))
+
+pytestmark = pytest.mark.skipif(not (ROOT / "kernels").is_dir(), reason="needs the source tree")
+
+
+def _grep(files, pattern):
+    rx = re.compile(pattern)
+    return [f"{f.relative_to(ROOT)}:{i}" for f in files for i, line in enumerate(f.read_text().splitlines(), 1)
+            if rx.search(line) and not line.lstrip().startswith("#")]
+
+
+def test_numba_options_are_spelled_only_in_jit_module():
+    others = [f for f in KERNELS + ESTIMATOR if f.name != "_jit.py"]
+    assert _grep(others, r"\bn?jit\(|@n?jit\b|numba\.n?jit|cuda\.jit\(") == []
+    assert _grep(KERNELS + ESTIMATOR, r"fastmath\s*=\s*True") == []
+
+
+def test_kernels_never_import_sklearn_or_the_estimator_layer():
+    assert _grep(KERNELS, r"^\s*(from|import)\s+(sklearn|fusedmlp)\b") == []
+
+
+def test_estimator_layer_reaches_kernels_only_through_backend():
+    users = [f for f in ESTIMATOR if f.name != "_backend.py"]
+    assert _grep(users, r"_kernels|\bnumba\b") == []
+
+
+def test_sklearn_private_api_is_fenced_in_one_module():
+    users = [f for f in ESTIMATOR if f.name != "_sklearn_compat.py"]
+    assert _grep(users, r"sklearn(\.\w+)*\._\w+|from sklearn\S* import .*\b_\w+") == []
+
+
+def test_cuda_is_imported_only_through_the_shim():
+    files = [f for f in KERNELS + ESTIMATOR if f.name != "_compat.py"]
+    assert _grep(files, r"from numba import cuda|numba\.cuda") == []
