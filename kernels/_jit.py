@@ -93,21 +93,27 @@ class _TreeStampMixin:
         return super().from_function(py_func, py_file)
 
 
-class _KernelUserProvidedLocator(_TreeStampMixin, caching.UserProvidedCacheLocator):
+def _numba_class(name):
+    # Numba < 0.62 names these classes with a leading underscore.
+    return getattr(caching, name, None) or getattr(caching, "_" + name)
+
+
+class _KernelUserProvidedLocator(_TreeStampMixin, _numba_class("UserProvidedCacheLocator")):
     pass
 
 
-class _KernelInTreeLocator(_TreeStampMixin, caching.InTreeCacheLocator):
+class _KernelInTreeLocator(_TreeStampMixin, _numba_class("InTreeCacheLocator")):
     pass
 
 
-class _KernelUserWideLocator(_TreeStampMixin, caching.UserWideCacheLocator):
+class _KernelUserWideLocator(_TreeStampMixin, _numba_class("UserWideCacheLocator")):
     pass
 
 
 _LOCATORS = [_KernelUserProvidedLocator, _KernelInTreeLocator, _KernelUserWideLocator]
-if _LOCATORS[0] not in caching.CacheImpl._locator_classes:
-    caching.CacheImpl._locator_classes = _LOCATORS + list(caching.CacheImpl._locator_classes)
+_IMPL = _numba_class("CacheImpl")
+if _LOCATORS[0] not in _IMPL._locator_classes:
+    _IMPL._locator_classes = _LOCATORS + list(_IMPL._locator_classes)
 
 
 # --- dtype-preserving constants ------------------------------------------------------------
