@@ -7,7 +7,7 @@ Shapes: ``Z``, ``A`` and ``D`` are ``(n_rows, n_units)`` C-contiguous; ``bias`` 
 import math
 
 from .._codes import EXP, IDENTITY, LEAKY_RELU, LOGISTIC, RELU, SOFTMAX, STEP, TANH
-from .._jit import jit_inline, jit_kernel
+from .._jit import jit_inline, jit_kernel, like
 from ..scalar import act, dact
 
 __all__ = ["bias_activation", "activation_derivative"]
@@ -31,7 +31,7 @@ def _bias_softmax_rows(Z, bias):
             Z[r, j] = z
             if z > top:
                 top = z
-        total = Z[r, 0] - Z[r, 0]
+        total = like(Z, 0.0)
         for j in range(n_units):
             e = math.exp(Z[r, j] - top)
             Z[r, j] = e

@@ -10,7 +10,7 @@ derivative are fused around them.  Nothing is allocated.
 
 import numpy as np
 
-from .._jit import jit_inline, jit_kernel
+from .._jit import jit_inline, jit_kernel, like
 from ..layout import coef_view, intercept_view, layer_view
 from .activations import activation_derivative, bias_activation
 
@@ -119,3 +119,58 @@ def _row_width(units):
     for k in range(1, units.shape[0]):
         total += units[k]
     return total
+
+
+# --- one sample at a time (batch size 1): vector loops, no BLAS call overhead --------------
+
+
+@jit_inline
+def _axpy(a, x, y):
+    for j in range(y.shape[0]):
+        y[j] += a * x[j]
+
+
+@jit_kernel
+def forward_row(params, units, act_codes, slope, x, data, indices, lo, hi, acts):
+    """Forward one sample; ``acts`` holds one row per layer (``sum(units[1:])`` elements).
+
+    The input is the dense vector ``x`` or, when ``hi > lo`` is meaningful (``x`` empty), the
+    CSR entries ``data[lo:hi]`` at columns ``indices[lo:hi]``.  Mutates ``acts``.
+    """
+    n_layers = units.shape[0] - 1
+    sparse = x.shape[0] == 0
+    for i in range(n_layers):
+        W = coef_view(params, units, i)
+        Z = layer_view(acts, units, i + 1, 1)
+        z = Z[0]
+        z[:] = 0
+        if i == 0 and sparse:
+            for k in range(lo, hi):
+                _axpy(data[k], W[indices[k]], z)
+        elif i == 0:
+            for k in range(x.shape[0]):
+                _axpy(x[k], W[k], z)
+        else:
+            a = layer_view(acts, units, i, 1)[0]
+            for k in range(a.shape[0]):
+                _axpy(a[k], W[k], z)
+        bias_activation(Z, intercept_view(params, units, i), act_codes[i], slope)
+
+
+@jit_kernel
+def backprop_row(params, units, act_codes, slope, acts, deltas, i):
+    """Delta of layer ``i`` (1-based hidden layer) from the delta above it, one sample.
+
+    Reads the coefficients of layer ``i`` before they are updated.  Mutates ``deltas``.
+    """
+    W = coef_view(params, units, i)
+    d = layer_view(deltas, units, i + 1, 1)[0]
+    D_prev = layer_view(deltas, units, i, 1)
+    d_prev = D_prev[0]
+    for k in range(W.shape[0]):
+        w = W[k]
+        s = like(d, 0.0)
+        for j in range(d.shape[0]):
+            s += w[j] * d[j]
+        d_prev[k] = s
+    activation_derivative(D_prev, layer_view(acts, units, i, 1), act_codes[i - 1], slope)

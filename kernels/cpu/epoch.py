@@ -17,12 +17,12 @@ Inputs are read, never written; read-only (memory-mapped) inputs work.
 
 import numpy as np
 
-from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, SLOPE
+from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, NESTEROV, SLOPE
 from .._jit import jit_inline, jit_kernel
-from ..layout import layer_view, n_coefs
-from .dense import backward, forward
+from ..layout import coef_view, intercept_view, layer_view, n_coefs
+from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
-from .optimizers import regularized_gradient, update
+from .optimizers import regularized_gradient, step_constants, update, update_outer
 
 __all__ = ["train_epoch", "loss_grad", "predict", "make_workspace"]
 
@@ -78,6 +78,9 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
 
     Mutates ``params``, ``opt_state``, ``step`` and the workspaces.
     """
+    if batch_size == 1:
+        return stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y,
+                                sw, order, acts, deltas, opt_state, step)
     n = Y.shape[0]
     n_features = units[0]
     n_out = Y.shape[1]
@@ -109,6 +112,56 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
                                        deltas[: n_rows * width], grads)
         sq = update(params, grads, opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
         total += (loss + half_alpha * sq) / sw_sum * n_rows
+    return total / n
+
+
+@jit_kernel
+def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
+                     acts, deltas, opt_state, step):
+    """``train_epoch`` for batch size 1: each sample's forward, backward and update fused.
+
+    Each layer's lower delta is computed from its coefficients before they change; then the
+    layer's gradient, an outer product, is formed inside the optimizer step (no gradient
+    buffer).  Same arguments and result as ``train_epoch``.
+    """
+    n = Y.shape[0]
+    n_layers = units.shape[0] - 1
+    sparse = indptr.shape[0] > 0
+    weighted = sw.shape[0] > 0
+    shuffled = order.shape[0] > 0
+    slope = hyper[SLOPE]
+    alpha = hyper[ALPHA]
+    nesterov = hyper[NESTEROV] != 0
+    last = opt_state.shape[0] - 1
+    no_x = X.reshape(X.shape[0] * X.shape[1])[:0]
+    total = 0.0
+    for t in range(n):
+        row = order[t] if shuffled else t
+        lo = indptr[row] if sparse else 0
+        hi = indptr[row + 1] if sparse else 0
+        x = no_x if sparse else X[row]
+        forward_row(params, units, act_codes, slope, x, data, indices, lo, hi, acts)
+        out = layer_view(acts, units, n_layers, 1)
+        loss = output_delta(out, Y[row : row + 1], sw[row : row + 1] if weighted else sw,
+                            layer_view(deltas, units, n_layers, 1), loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
+        sw_sum = sw[row] if weighted else 1.0
+        step[0] += 1
+        k = step_constants(params, opt_code, hyper, step[0])
+        sq = 0.0
+        for i in range(n_layers - 1, -1, -1):
+            if i > 0:
+                backprop_row(params, units, act_codes, slope, acts, deltas, i)
+            W, S0, S1 = coef_view(params, units, i), coef_view(opt_state[0], units, i), coef_view(opt_state[last], units, i)
+            b, s0, s1 = intercept_view(params, units, i), intercept_view(opt_state[0], units, i), intercept_view(opt_state[last], units, i)
+            d = layer_view(deltas, units, i + 1, 1)[0]
+            # separate call sites: a read-only input row and an activation row differ in type
+            if i == 0:
+                sq += update_outer(W, S0, S1, b, s0, s1, x, data, indices, lo, hi, d, alpha, 1.0 / sw_sum, opt_code,
+                                   nesterov, k)
+            else:
+                sq += update_outer(W, S0, S1, b, s0, s1, layer_view(acts, units, i, 1)[0], data, indices, lo, hi, d,
+                                   alpha, 1.0 / sw_sum, opt_code, nesterov, k)
+        total += (loss + 0.5 * alpha * sq) / sw_sum
     return total / n
 
 

@@ -19,7 +19,7 @@ from .._codes import ADAGRAD, ADAM, ALPHA, BETA_1, BETA_2, EPSILON, LR, MOMENTUM
 from .._jit import jit_inline, jit_kernel, like
 from ..scalar import adagrad_step, adam_step, rmsprop_step, sgd_step
 
-__all__ = ["update", "regularized_gradient"]
+__all__ = ["update", "regularized_gradient", "update_outer", "step_constants"]
 
 
 @jit_kernel
@@ -117,4 +117,85 @@ def update(params, grads, opt_state, step, opt_code, hyper, n_coef, inv_sw):
         s = opt_state[0]
         sq = _adagrad(params, grads, s, 0, n_coef, alpha, inv_sw, lr, eps)
         _adagrad(params, grads, s, n_coef, n, zero, inv_sw, lr, eps)
+    return sq
+
+
+# --- fused gradient-and-step for one sample (batch size 1) --------------------------------
+# The gradient of a weight row is an outer-product row, scale * d (+ L2), so it is formed
+# inside the step and never stored: one pass over parameters and optimizer state per row.
+
+
+@jit_inline
+def step_constants(params, opt_code, hyper, t):
+    """Per-step constants in the parameters' dtype; Adam's rate carries its bias correction."""
+    lr = hyper[LR]
+    if opt_code == ADAM:
+        lr = lr * math.sqrt(1.0 - hyper[BETA_2] ** t) / (1.0 - hyper[BETA_1] ** t)
+    return (
+        like(params, lr),
+        like(params, hyper[MOMENTUM]),
+        like(params, hyper[BETA_1]),
+        like(params, 1.0 - hyper[BETA_1]),
+        like(params, hyper[BETA_2]),
+        like(params, 1.0 - hyper[BETA_2]),
+        like(params, hyper[EPSILON]),
+        like(params, hyper[RHO]),
+        like(params, 1.0 - hyper[RHO]),
+    )
+
+
+@jit_inline
+def _row_step(p, s0, s1, scale, d, alpha, inv_sw, opt_code, nesterov, k):
+    lr, momentum, b1, c1, b2, c2, eps, rho, c_rho = k
+    sq = 0.0
+    n = p.shape[0]
+    if opt_code == SGD:
+        for j in range(n):
+            pj = p[j]
+            sq += pj * pj
+            p[j], s0[j] = sgd_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, momentum, nesterov)
+    elif opt_code == ADAM:
+        for j in range(n):
+            pj = p[j]
+            sq += pj * pj
+            p[j], s0[j], s1[j] = adam_step(pj, s0[j], s1[j], (scale * d[j] + alpha * pj) * inv_sw, lr, b1, c1, b2,
+                                           c2, eps)
+    elif opt_code == RMSPROP:
+        for j in range(n):
+            pj = p[j]
+            sq += pj * pj
+            p[j], s0[j] = rmsprop_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, rho, c_rho, eps)
+    elif opt_code == ADAGRAD:
+        for j in range(n):
+            pj = p[j]
+            sq += pj * pj
+            p[j], s0[j] = adagrad_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, eps)
+    return sq
+
+
+@jit_kernel
+def update_outer(W, S0, S1, b, s0_b, s1_b, x, data, indices, lo, hi, d, alpha, inv_sw, opt_code, nesterov, k):
+    """One sample's step of a layer whose gradient is ``outer(x, d)``; return ``||W||^2``.
+
+    ``W`` ``(n_in, n_out)`` with state rows ``S0``, ``S1``; intercepts ``b`` with ``s0_b``,
+    ``s1_b``; the layer input is the dense ``x`` or (``x`` empty) the sorted CSR entries
+    ``data[lo:hi]`` at ``indices[lo:hi]``; ``d`` is the layer's (weighted) delta.  L2 applies
+    to ``W`` only.  Mutates ``W``, ``b`` and the state.
+    """
+    alpha = like(W, alpha)
+    inv_sw = like(W, inv_sw)
+    zero = like(W, 0.0)
+    sparse = x.shape[0] == 0
+    sq = 0.0
+    nz = lo
+    for r in range(W.shape[0]):
+        if sparse:
+            scale = zero
+            if nz < hi and indices[nz] == r:
+                scale = data[nz]
+                nz += 1
+        else:
+            scale = x[r]
+        sq += _row_step(W[r], S0[r], S1[r], scale, d, alpha, inv_sw, opt_code, nesterov, k)
+    _row_step(b, s0_b, s1_b, like(W, 1.0), d, zero, inv_sw, opt_code, nesterov, k)
     return sq

@@ -65,11 +65,20 @@ def split_X(X, sparse):
     return X, np.empty(0, X.dtype), none_i, none_i
 
 
+def workspace(*args, **kwargs):
+    """``make_workspace`` with every scratch buffer poisoned with NaN, so that a kernel
+    reading memory it did not write first fails the comparison instead of passing by luck."""
+    ws = epoch.make_workspace(*args, **kwargs)
+    for name in ("acts", "deltas", "grads", "xbuf", "ybuf", "swbuf"):
+        ws[name].fill(np.nan)
+    return ws
+
+
 def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, state=None):
     """One ``train_epoch`` call on fresh workspaces; returns (loss, opt_state, step)."""
     gather = order.size > 0 and batch_size < X.shape[0]
     rows = C.OPTIMIZER_STATE_ROWS[opt_code]
-    ws = epoch.make_workspace(net.units, batch_size, rows, net.dtype, gather)
+    ws = workspace(net.units, batch_size, rows, net.dtype, gather)
     if state is not None:
         ws["opt_state"], ws["step"] = state
     Xk, data, indices, indptr = split_X(X, sparse)
@@ -84,10 +93,10 @@ def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, s
 
 def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None):
     """The L-BFGS objective kernel: (loss, gradient)."""
-    ws = epoch.make_workspace(net.units, X.shape[0], 0, net.dtype, False)
+    ws = workspace(net.units, X.shape[0], 0, net.dtype, False)
     Xk, data, indices, indptr = split_X(X, sparse)
     sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
-    grad = np.empty_like(net.params)
+    grad = np.full_like(net.params, np.nan)
     p = net.params if params is None else params
     value = epoch.loss_grad(p, net.units, net.act_codes, net.loss_code, hyper, Xk, data, indices, indptr, Y, sw_k,
                             ws["acts"], ws["deltas"], ws["grads"], grad)
@@ -95,8 +104,8 @@ def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None):
 
 
 def predict(net, X, hyper, sparse=False, block_rows=3):
-    out = np.empty((X.shape[0], int(net.units[-1])), net.dtype)
-    buf = np.empty(block_rows * int(net.units[1:].sum()), net.dtype)
+    out = np.full((X.shape[0], int(net.units[-1])), np.nan, net.dtype)
+    buf = np.full(block_rows * int(net.units[1:].sum()), np.nan, net.dtype)
     Xk, data, indices, indptr = split_X(X, sparse)
     epoch.predict(net.params, net.units, net.act_codes, hyper, Xk, data, indices, indptr, buf, out)
     return out
