@@ -1,7 +1,15 @@
 """The one place where Numba options are spelled.
 
 ``jit_kernel`` compiles a serial kernel, ``jit_inline`` a scalar helper that is inlined into
-its callers.  Signatures are always lazy, so importing a kernel module compiles nothing.
+its callers, ``jit_blas`` a kernel calling ``np.dot``.  Signatures are always lazy, so importing
+a kernel module compiles nothing.
+
+Kernels allocate nothing, so they are compiled without Numba's runtime (``_nrt=False``): that
+makes an allocation a compile error, and it drops the atomic reference counting that every
+array view and array argument otherwise costs, which dominated the per-sample (batch size 1)
+loop.  Only ``np.dot`` needs the runtime, and Numba compiles a call chain with its top
+function's setting, so the functions on a chain reaching ``np.dot`` use ``jit_blas``; the
+per-sample path and the elementwise kernels do not.
 
 Environment switches (read once, at import):
 
@@ -21,7 +29,7 @@ from numba.core import caching, types
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
-__all__ = ["CACHE", "FASTMATH_FLAGS", "jit_kernel", "jit_inline", "like"]
+__all__ = ["CACHE", "FASTMATH_FLAGS", "jit_blas", "jit_inline", "jit_kernel", "like"]
 
 
 def _switch(name, default=True):
@@ -41,12 +49,14 @@ FASTMATH_FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"} if _switch("FUSED
 _OPTIONS = dict(nogil=True, cache=CACHE, fastmath=FASTMATH_FLAGS, error_model="numpy", boundscheck=False)
 
 
-def jit_kernel(func=None, **extra):
-    """Compile ``func`` lazily with the project's options (serial)."""
-    options = {**_OPTIONS, **extra}
-    if func is None:
-        return lambda f: numba.njit(**options)(f)
-    return numba.njit(**options)(func)
+def jit_kernel(func):
+    """Compile ``func`` lazily with the project's options, without Numba's runtime."""
+    return numba.njit(_nrt=False, **_OPTIONS)(func)
+
+
+def jit_blas(func):
+    """Compile a kernel that calls ``np.dot``, or calls one that does (BLAS needs the runtime)."""
+    return numba.njit(**_OPTIONS)(func)
 
 
 def jit_inline(func):

@@ -10,7 +10,7 @@ derivative are fused around them.  Nothing is allocated.
 
 import numpy as np
 
-from .._jit import jit_inline, jit_kernel, like
+from .._jit import jit_blas, jit_inline, jit_kernel, like
 from ..layout import coef_view, intercept_view, layer_view
 from .activations import activation_derivative, bias_activation
 
@@ -51,7 +51,7 @@ def csr_grad(data, indices, indptr, rows, start, direct, D, out):
                 g[j] += x * D[r, j]
 
 
-@jit_kernel
+@jit_blas
 def forward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts):
     """Fill every layer of ``acts`` for a batch; return the output layer's view.
 
@@ -78,7 +78,7 @@ def forward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows,
     return Z
 
 
-@jit_kernel
+@jit_blas
 def backward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts, deltas,
              grads):
     """Back-propagate the output delta already in ``deltas`` to raw gradients.

@@ -18,7 +18,7 @@ Inputs are read, never written; read-only (memory-mapped) inputs work.
 import numpy as np
 
 from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, NESTEROV, SLOPE
-from .._jit import jit_inline, jit_kernel
+from .._jit import jit_blas, jit_inline, jit_kernel
 from ..layout import coef_view, intercept_view, layer_view, n_coefs
 from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
@@ -27,7 +27,7 @@ from .optimizers import regularized_gradient, step_constants, update, update_out
 __all__ = ["train_epoch", "loss_grad", "predict", "make_workspace"]
 
 
-@jit_kernel
+@jit_blas
 def _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y, Yg, sw, swg, rows,
                     start, direct, acts, deltas, grads):
     """Forward, output delta and backward for one batch; return (weighted loss sum, weight sum).
@@ -63,7 +63,7 @@ def _weight_sum(sw, n_rows):
     return total
 
 
-@jit_kernel
+@jit_blas
 def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
                 batch_size, acts, deltas, grads, xbuf, ybuf, swbuf, opt_state, step):
     """Train one epoch of mini-batches of ``batch_size`` rows; return the epoch's mean loss.
@@ -165,7 +165,7 @@ def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, da
     return total / n
 
 
-@jit_kernel
+@jit_blas
 def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas, grads,
               out_grad):
     """Full-batch objective for L-BFGS: return the loss and write its gradient to ``out_grad``.
@@ -181,7 +181,7 @@ def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indp
     return (loss + 0.5 * hyper[ALPHA] * sq) / sw_sum
 
 
-@jit_kernel
+@jit_blas
 def predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out):
     """Network output for every row, computed in blocks that fit ``buf``.
 
