@@ -24,17 +24,13 @@ from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
 from .optimizers import regularized_gradient, step_constants, update, update_outer
 
-__all__ = ["train_epoch", "loss_grad", "predict", "make_workspace"]
+__all__ = ["train_epoch", "stochastic_epoch", "loss_grad", "predict", "chunk_rows", "make_workspace"]
 
 
 @jit_blas
-def _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y, Yg, sw, swg, rows,
+def _chunk_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y, Yg, sw, swg, rows,
                     start, direct, acts, deltas, grads):
-    """Forward, output delta and backward for one batch; return (weighted loss sum, weight sum).
-
-    Targets and weights come from ``Y[start:...]`` and ``sw[start:...]`` when ``direct``, else
-    from the gathered ``Yg`` and ``swg``; ``acts`` and ``deltas`` hold exactly the batch.
-    """
+    """Forward, output delta and backward for the rows ``acts`` holds; return (loss, weight sum)."""
     n_layers = units.shape[0] - 1
     slope = hyper[SLOPE]
     out = forward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts)
@@ -53,6 +49,47 @@ def _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, ind
     return loss, sw_sum
 
 
+@jit_blas
+def _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y, Yg, sw, swg, rows,
+                    start, direct, n_rows, acts, deltas, grads, chunk_grads):
+    """Raw gradient of a batch of ``n_rows``, in row chunks; return (weighted loss sum, weight sum).
+
+    A chunk is as many rows as ``acts`` holds (see ``chunk_rows``), so its activations stay in
+    cache; chunk gradients after the first are summed into ``grads`` through
+    ``chunk_grads``.  Batch row ``r`` is input row ``start + r`` (``direct``) or
+    ``rows[start + r]``, whose features, targets and weights are then gathered in ``Xg``,
+    ``Yg`` and ``swg``.
+    """
+    width = _row_width(units)
+    chunk = acts.shape[0] // width
+    gathered = 0 if direct else n_rows
+    weighted = swg.shape[0] > 0
+    loss = 0.0
+    sw_sum = 0.0
+    for c in range(0, n_rows, chunk):
+        m = min(chunk, n_rows - c)
+        g = grads if c == 0 else chunk_grads
+        lo = min(c, gathered)
+        hi = min(c + m, gathered)
+        l, w = _chunk_gradient(params, units, act_codes, loss_code, hyper, X, Xg[lo:hi] if Xg.shape[0] > 0 else Xg,
+                               data, indices, indptr, Y, Yg[lo:hi], sw, swg[lo:hi] if weighted else swg, rows,
+                               start + c, direct, acts[: m * width], deltas[: m * width], g)
+        loss += l
+        sw_sum += w
+        if c > 0:
+            for j in range(grads.shape[0]):
+                grads[j] += chunk_grads[j]
+    return loss, sw_sum
+
+
+@jit_inline
+def _row_width(units):
+    total = 0
+    for k in range(1, units.shape[0]):
+        total += units[k]
+    return total
+
+
 @jit_inline
 def _weight_sum(sw, n_rows):
     if sw.shape[0] == 0:
@@ -65,14 +102,14 @@ def _weight_sum(sw, n_rows):
 
 @jit_blas
 def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
-                batch_size, acts, deltas, grads, xbuf, ybuf, swbuf, opt_state, step):
+                batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, opt_state, step):
     """Train one epoch of mini-batches of ``batch_size`` rows; return the epoch's mean loss.
 
     Batch ``k`` holds rows ``order[k*batch_size : (k+1)*batch_size]`` (all rows in order when
     ``order`` is empty, and for a single full batch, whose gradient does not depend on the
     order).  Shuffled dense rows are gathered into ``xbuf``, targets and weights into ``ybuf``
-    and ``swbuf``; ``acts``, ``deltas`` (``batch_size * sum(units[1:])``) and ``grads``
-    (``n_params``) are workspaces.  The mean loss follows scikit-learn: each batch's loss
+    and ``swbuf``; ``acts``, ``deltas``, ``grads`` and ``chunk_grads`` are the workspaces of
+    ``make_workspace``.  The mean loss follows scikit-learn: each batch's loss
     (weighted data loss plus ``alpha/2 ||W||^2``, both over the batch's weight sum) times the
     batch's row count, over the number of rows.
 
@@ -84,7 +121,6 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
     n = Y.shape[0]
     n_features = units[0]
     n_out = Y.shape[1]
-    width = acts.shape[0] // batch_size
     direct = order.shape[0] == 0 or batch_size >= n
     sparse = indptr.shape[0] > 0
     weighted = sw.shape[0] > 0
@@ -108,8 +144,7 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
                 for j in range(n_features):
                     Xg[r, j] = X[row, j]
         loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y,
-                                       Yg, sw, swg, order, start, direct, acts[: n_rows * width],
-                                       deltas[: n_rows * width], grads)
+                                       Yg, sw, swg, order, start, direct, n_rows, acts, deltas, grads, chunk_grads)
         sq = update(params, grads, opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
         total += (loss + half_alpha * sq) / sw_sum * n_rows
     return total / n
@@ -167,7 +202,7 @@ def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, da
 
 @jit_blas
 def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas, grads,
-              out_grad):
+              chunk_grads, out_grad):
     """Full-batch objective for L-BFGS: return the loss and write its gradient to ``out_grad``.
 
     Loss and gradient follow scikit-learn's ``_backprop`` over all rows (L2 included).
@@ -176,7 +211,8 @@ def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indp
     none = Y[:0]
     direct = Y.shape[0] >= 0
     loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, X[:0], data, indices, indptr, Y,
-                                   none, sw, sw[:0], indptr[:0], indptr.shape[0] * 0, direct, acts, deltas, grads)
+                                   none, sw, sw[:0], indptr[:0], indptr.shape[0] * 0, direct, Y.shape[0], acts, deltas,
+                                   grads, chunk_grads)
     sq = regularized_gradient(params, grads, n_coefs(units), hyper[ALPHA], 1.0 / sw_sum, out_grad)
     return (loss + 0.5 * hyper[ALPHA] * sq) / sw_sum
 
@@ -201,21 +237,31 @@ def predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out)
         out[start:stop] = res
 
 
-def make_workspace(units, batch_size, n_optimizer_rows, dtype, gather):
+def chunk_rows(units):
+    """Rows processed together inside a batch: about 32k activation values, so that a
+    chunk's activations and deltas stay in the core's cache."""
+    width = int(np.sum(np.asarray(units)[1:]))
+    return max(16, 32768 // width)
+
+
+def make_workspace(units, batch_size, n_optimizer_rows, dtype, gather, chunk=None):
     """Allocate the training buffers once per fit (plain NumPy; the kernels allocate nothing).
 
-    Returns a dict with ``acts``, ``deltas``, ``grads``, ``xbuf``, ``ybuf``, ``swbuf``,
-    ``opt_state`` and ``step``; ``gather`` sizes the row-gathering buffers (needed when the
-    batch order is shuffled and batches are smaller than the data).
+    Returns a dict with ``acts``, ``deltas`` (one chunk of rows), ``grads``, ``chunk_grads``
+    (needed when a batch spans several chunks), ``xbuf``, ``ybuf``, ``swbuf`` (a batch of
+    gathered rows when ``gather``: shuffled batches smaller than the data), ``opt_state`` and
+    ``step``.  ``chunk`` overrides ``chunk_rows(units)``.
     """
     units = np.asarray(units, dtype=np.int64)
     width = int(units[1:].sum())
     n_param = int((units[:-1] * units[1:]).sum() + units[1:].sum())
+    chunk = min(batch_size, chunk or chunk_rows(units))
     rows = batch_size if gather else 0
     return dict(
-        acts=np.empty(batch_size * width, dtype),
-        deltas=np.empty(batch_size * width, dtype),
+        acts=np.empty(chunk * width, dtype),
+        deltas=np.empty(chunk * width, dtype),
         grads=np.empty(n_param, dtype),
+        chunk_grads=np.empty(n_param if batch_size > chunk else 0, dtype),
         xbuf=np.empty(rows * int(units[0]), dtype),
         ybuf=np.empty(rows * int(units[-1]), dtype),
         swbuf=np.empty(rows, dtype),

@@ -22,6 +22,7 @@ class _KernelSet:
         self.loss_grad = module.loss_grad
         self.predict = module.predict
         self.make_workspace = module.make_workspace
+        self.chunk_rows = module.chunk_rows
 
 
 _LOADED = {}

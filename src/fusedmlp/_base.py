@@ -32,7 +32,6 @@ _NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large values and need to be "
     "preprocessed."
 )
-_PREDICT_BLOCK = 4096  # rows per block of the prediction kernel
 
 
 class _LayerList(list):
@@ -303,7 +302,7 @@ class BaseFusedMLP(BaseEstimator, ABC):
             params[...] = x
             loss = kern.loss_grad(
                 params, self._units, act_codes, loss_code, hyper, Xd, data, indices, indptr, y, sw,
-                ws["acts"], ws["deltas"], ws["grads"], grad,
+                ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], grad,
             )
             return loss, grad.astype(np.float64)
 
@@ -381,7 +380,8 @@ class BaseFusedMLP(BaseEstimator, ABC):
                 self.loss_ = kern.train_epoch(
                     self._params, self._units, act_codes, loss_code, opt.code, self._hyper(opt.learning_rate, dtype),
                     Xd, data, indices, indptr, y_train, sw, sample_idx if self.shuffle else no_order, batch_size,
-                    ws["acts"], ws["deltas"], ws["grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"], opt.state, opt.step,
+                    ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"],
+                    opt.state, opt.step,
                 )
                 self.n_iter_ += 1
                 self.t_ += n_samples
@@ -449,10 +449,11 @@ class BaseFusedMLP(BaseEstimator, ABC):
         Xd, data, indices, indptr = self._kernel_X(X, dtype)
         n = X.shape[0]
         out = np.empty((n, self.n_outputs_), dtype)
+        kern = _backend.kernels("cpu")
         width = int(self._units[1:].sum())
-        buf = np.empty(min(max(n, 1), _PREDICT_BLOCK) * width, dtype)
+        buf = np.empty(min(max(n, 1), kern.chunk_rows(self._units)) * width, dtype)
         hyper = self._hyper(0.0, dtype)
-        _backend.kernels("cpu").predict(
+        kern.predict(
             params, self._units, self._activation_codes(), hyper, Xd, data, indices, indptr, buf, out
         )
         return out

@@ -69,37 +69,37 @@ def workspace(*args, **kwargs):
     """``make_workspace`` with every scratch buffer poisoned with NaN, so that a kernel
     reading memory it did not write first fails the comparison instead of passing by luck."""
     ws = epoch.make_workspace(*args, **kwargs)
-    for name in ("acts", "deltas", "grads", "xbuf", "ybuf", "swbuf"):
+    for name in ("acts", "deltas", "grads", "chunk_grads", "xbuf", "ybuf", "swbuf"):
         ws[name].fill(np.nan)
     return ws
 
 
-def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, state=None):
+def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, state=None, chunk=None):
     """One ``train_epoch`` call on fresh workspaces; returns (loss, opt_state, step)."""
     gather = order.size > 0 and batch_size < X.shape[0]
     rows = C.OPTIMIZER_STATE_ROWS[opt_code]
-    ws = workspace(net.units, batch_size, rows, net.dtype, gather)
+    ws = workspace(net.units, batch_size, rows, net.dtype, gather, chunk=chunk)
     if state is not None:
         ws["opt_state"], ws["step"] = state
     Xk, data, indices, indptr = split_X(X, sparse)
     sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
     loss = epoch.train_epoch(
         net.params, net.units, net.act_codes, net.loss_code, opt_code, hyper, Xk, data, indices, indptr, Y, sw_k,
-        order, batch_size, ws["acts"], ws["deltas"], ws["grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"],
-        ws["opt_state"], ws["step"],
+        order, batch_size, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"],
+        ws["swbuf"], ws["opt_state"], ws["step"],
     )
     return loss, ws["opt_state"], ws["step"]
 
 
-def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None):
+def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None, chunk=None):
     """The L-BFGS objective kernel: (loss, gradient)."""
-    ws = workspace(net.units, X.shape[0], 0, net.dtype, False)
+    ws = workspace(net.units, X.shape[0], 0, net.dtype, False, chunk=chunk)
     Xk, data, indices, indptr = split_X(X, sparse)
     sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
     grad = np.full_like(net.params, np.nan)
     p = net.params if params is None else params
     value = epoch.loss_grad(p, net.units, net.act_codes, net.loss_code, hyper, Xk, data, indices, indptr, Y, sw_k,
-                            ws["acts"], ws["deltas"], ws["grads"], grad)
+                            ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], grad)
     return value, grad
 
 

@@ -20,10 +20,11 @@ def test_loss_and_gradient_match_reference(hidden, loss, dtype, sparse):
         X[X < 0.3] = 0
     sw = np.random.RandomState(5).uniform(0.2, 3.0, 11)
     h = net.hyper(alpha=0.1, slope=0.05, huber_delta=0.5)
-    value, grad = loss_grad(net, X, Y, sw, h, sparse=sparse)
     ref_value, gc, gi = ref_backprop(net, X, Y, sw, 0.1, slope=0.05, huber_delta=0.5)
-    np.testing.assert_allclose(value, ref_value, **TOL[dtype])
-    np.testing.assert_allclose(grad, flat(gc, gi), **TOL[dtype])
+    for chunk in (None, 4):  # one chunk of 11 rows, and chunks of 4 + 4 + 3
+        value, grad = loss_grad(net, X, Y, sw, h, sparse=sparse, chunk=chunk)
+        np.testing.assert_allclose(value, ref_value, **TOL[dtype])
+        np.testing.assert_allclose(grad, flat(gc, gi), **TOL[dtype])
 
 
 @pytest.mark.parametrize("sparse", [False, True])

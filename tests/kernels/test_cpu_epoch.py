@@ -31,15 +31,18 @@ def test_epoch_matches_reference(hidden, loss, optimizer, batch_size, dtype):
     order = np.random.RandomState(3).permutation(N).astype(np.int64)
     h = net.hyper(lr=0.05, alpha=0.01, momentum=0.9, nesterov=True, slope=0.05, huber_delta=0.5)
     expected_loss, expected_params = _reference_epoch(net, X, Y, None, order, batch_size, optimizer, h)
-    loss_value, _, _ = run_epoch(net, X, Y, None, order, batch_size, C.OPTIMIZERS[optimizer], h)
+    # chunks of 2 rows: the full batch of 7 runs as 4 chunks, batches of 3 as 2
+    loss_value, _, _ = run_epoch(net, X, Y, None, order, batch_size, C.OPTIMIZERS[optimizer], h, chunk=2)
     np.testing.assert_allclose(loss_value, expected_loss, **TOL[dtype])
     np.testing.assert_allclose(net.params, expected_params, **TOL[dtype])
 
 
+@pytest.mark.parametrize("chunk", [None, 2, 3])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("shuffled", [False, True])
 @pytest.mark.parametrize("batch_size", [1, 2, 5, 40])
-def test_epoch_with_sample_weights_sparse_and_order(batch_size, shuffled, sparse):
+def test_epoch_with_sample_weights_sparse_and_order(batch_size, shuffled, sparse, chunk):
+    """Also in row chunks smaller than the batch (``chunk``), summed into one gradient."""
     net = Net([5, 6, 3, 3], ["tanh", "relu"], "log_loss", seed=4)
     X, Y = make_data(13, 5, 3, "log_loss")
     X[np.abs(X) < 0.4] = 0
@@ -49,7 +52,7 @@ def test_epoch_with_sample_weights_sparse_and_order(batch_size, shuffled, sparse
     bs = min(batch_size, 13)
     h = net.hyper(lr=0.1, alpha=0.05, momentum=0.5, nesterov=False)
     expected_loss, expected_params = _reference_epoch(net, X, Y, sw, ref_order, bs, "sgd", h)
-    loss_value, _, _ = run_epoch(net, X, Y, sw, order, bs, C.SGD, h, sparse=sparse)
+    loss_value, _, _ = run_epoch(net, X, Y, sw, order, bs, C.SGD, h, sparse=sparse, chunk=chunk)
     np.testing.assert_allclose(loss_value, expected_loss, rtol=1e-10)
     np.testing.assert_allclose(net.params, expected_params, rtol=1e-10, atol=1e-12)
 

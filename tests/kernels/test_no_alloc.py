@@ -37,8 +37,8 @@ def allocations(n, batch, opt, sparse, shuffled, weighted):
     Xk, data, indices, indptr = split_X(X, sparse)
     swk = np.empty(0) if sw is None else sw
     args = (net.params, net.units, net.act_codes, net.loss_code, opt, h, Xk, data, indices, indptr, Y, swk, order,
-            batch, ws["acts"], ws["deltas"], ws["grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"], ws["opt_state"],
-            ws["step"])
+            batch, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"],
+            ws["opt_state"], ws["step"])
     epoch.train_epoch(*args)
     before = rtsys.get_allocation_stats().alloc
     epoch.train_epoch(*args)
