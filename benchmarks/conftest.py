@@ -1,0 +1,1 @@
+"""pytest-benchmark suite: run with ``pytest benchmarks --benchmark-only``."""

@@ -1,0 +1,219 @@
+"""Interleaved throughput report: ``python benchmarks/report.py [--quick] [--write]``.
+
+For every workload, solver and batch mode it builds all contenders, then times one epoch of
+each in turn, round after round (interleaved, so that a noisy neighbour hurts all of them
+alike), and reports median samples per second and the ratios against scikit-learn and the
+NumPy baseline.  It also measures the GEMM roof of W1 at batch 256, prediction, and start-up,
+checks the targets of the benchmarks issue, and draws throughput against batch size
+(``benchmarks/throughput.png``, needs matplotlib).  ``--write`` saves ``benchmarks/RESULTS.md``.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import numpy as np  # noqa: E402
+
+from benchmarks.roof import roof_samples_per_s  # noqa: E402
+from benchmarks.test_throughput import STARTUP  # noqa: E402
+from benchmarks.workloads import BATCH_MODES, CONTENDERS, WORKLOADS, contender, data  # noqa: E402
+
+# (workload group, solver) -> minimum fusedmlp / scikit-learn ratio per batch mode (float64)
+TARGETS = {
+    ("W1", "sgd"): {"1": 20, "32": 2.5, "256": 1.5, "full": 1.8},
+    ("W23", "sgd"): {"1": 50, "32": 8, "256": 3, "full": 2.5},
+    ("W1", "adam"): {"1": 2, "32": 2, "256": 1.3, "full": 1.5},
+    ("W23", "adam"): {"1": 10, "32": 6, "256": 2.5, "full": 2},
+}
+
+
+# scikit-learn and the NumPy baseline use NumPy's OpenBLAS, fusedmlp SciPy's; each keeps a
+# pool of threads that spin for a while after a call.  Without a pause, whichever contender
+# runs right after a switch shares the two cores with the other pool's spinning threads.
+SETTLE_S = 0.3
+
+
+def _time_interleaved(steps, rounds):
+    times = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            time.sleep(SETTLE_S)
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def measure(quick):
+    n_train = 5_000 if quick else 20_000
+    n_stochastic = 1_000 if quick else 2_000
+    rounds = 3 if quick else 5
+    rows = []
+    for workload in WORKLOADS:
+        for solver in ("sgd", "adam"):
+            for mode, batch in BATCH_MODES.items():
+                n = n_stochastic if mode == "1" else n_train
+                steps = {}
+                for name in CONTENDERS:
+                    step, _ = contender(name, workload, solver, batch, n)
+                    steps[name] = step
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    med = _time_interleaved(steps, rounds)
+                rate = {name: n / t for name, t in med.items()}
+                rows.append(dict(workload=workload, solver=solver, mode=mode, n=n, rate=rate))
+                print(f"{workload} {solver:4s} batch={mode:4s} " + "  ".join(f"{k}={v:,.0f}/s" for k, v in rate.items()),
+                      flush=True)
+    return rows
+
+
+def measure_roof(rows, quick):
+    n = 5_000 if quick else 20_000
+    roof = roof_samples_per_s(784, 128, 10, 256, n)
+    ours = next(r["rate"]["fusedmlp"] for r in rows if r["workload"] == "W1" and r["solver"] == "sgd"
+                and r["mode"] == "256")
+    return roof, ours / roof
+
+
+def measure_predict(quick):
+    import fusedmlp
+    from sklearn import neural_network as sk
+
+    X, y, _ = data("W1")
+    X = np.tile(X, (5 if not quick else 2, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = fusedmlp.MLPClassifier(hidden_layer_sizes=(128,), max_iter=1, random_state=0).fit(X[:2000], y[:2000])
+        theirs = sk.MLPClassifier(hidden_layer_sizes=(128,), max_iter=1, random_state=0).fit(X[:2000], y[:2000])
+    steps = {"fusedmlp": lambda: ours.predict_proba(X), "sklearn": lambda: theirs.predict_proba(X)}
+    for s in steps.values():
+        s()
+    med = _time_interleaved(steps, 5)
+    return {k: X.shape[0] / v for k, v in med.items()}
+
+
+def measure_startup(tmp):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp))
+
+    def run():
+        out = subprocess.run([sys.executable, "-c", STARTUP], env=env, capture_output=True, text=True, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
+    subprocess.run(["rm", "-rf", str(tmp)], check=True)
+    cold = run()
+    warm = statistics.median(run() for _ in range(3))
+    return cold, warm
+
+
+def check_targets(rows, roof_fraction, predict, startup):
+    checks = []
+    for r in rows:
+        group = "W1" if r["workload"] == "W1" else "W23"
+        target = TARGETS[(group, r["solver"])][r["mode"]]
+        ratio = r["rate"]["fusedmlp"] / r["rate"]["sklearn"]
+        checks.append((f"{r['workload']} {r['solver']} batch={r['mode']} vs sklearn", ratio, target))
+        if r["workload"] == "W1" and r["mode"] in ("32", "256", "full"):
+            checks.append((f"W1 {r['solver']} batch={r['mode']} float32 vs float64",
+                           r["rate"]["fusedmlp-f32"] / r["rate"]["fusedmlp"], 1.7))
+    checks.append(("W1 batch=256 fraction of the GEMM roof", roof_fraction, 0.8))
+    checks.append(("predict vs sklearn", predict["fusedmlp"] / predict["sklearn"], 2.0))
+    return checks
+
+
+def chart(rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8), sharex=True)
+    batch_x = {"1": 1, "32": 32, "256": 256, "full": 20_000}
+    for col, workload in enumerate(WORKLOADS):
+        for row, solver in enumerate(("sgd", "adam")):
+            ax = axes[row, col]
+            sel = [r for r in rows if r["workload"] == workload and r["solver"] == solver]
+            for name in CONTENDERS:
+                ax.plot([batch_x[r["mode"]] for r in sel], [r["rate"][name] for r in sel], marker="o", label=name)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(f"{workload} {solver}")
+            ax.set_xlabel("batch size (full batch at the right)")
+            ax.set_ylabel("training samples / s")
+            ax.grid(True, which="both", alpha=0.3)
+    axes[0, 0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import numba
+    import sklearn
+
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}; Python "
+            f"{platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}, scikit-learn "
+            f"{sklearn.__version__}")
+
+
+def render(rows, roof, roof_fraction, predict, startup, checks, quick):
+    lines = ["| workload | solver | batch | fusedmlp | fusedmlp f32 | NumPy | scikit-learn | vs sklearn | vs NumPy |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        x = r["rate"]
+        lines.append(f"| {r['workload']} | {r['solver']} | {r['mode']} | {x['fusedmlp']:,.0f} | {x['fusedmlp-f32']:,.0f} | "
+                     f"{x['numpy']:,.0f} | {x['sklearn']:,.0f} | {x['fusedmlp'] / x['sklearn']:.1f}x | "
+                     f"{x['fusedmlp'] / x['numpy']:.1f}x |")
+    lines += ["", f"GEMM roof of W1 at batch 256: {roof:,.0f} samples/s; fusedmlp reaches {roof_fraction:.0%} of it.",
+              f"predict (W1): fusedmlp {predict['fusedmlp']:,.0f} samples/s, scikit-learn {predict['sklearn']:,.0f} "
+              f"samples/s ({predict['fusedmlp'] / predict['sklearn']:.1f}x).",
+              f"start-up (import + first fit of the default configuration, fresh process): cold cache "
+              f"{startup[0]:.1f} s, warm cache {startup[1]:.2f} s.", "",
+              "| target | measured | floor | met |", "|---|---:|---:|---|"]
+    lines += [f"| {name} | {value:.2f} | {floor} | {'yes' if value >= floor else '**no**'} |"
+              for name, value, floor in checks]
+    lines += ["", f"{'Quick' if quick else 'Full'} run; samples per second over whole epochs (training) or one call "
+              "(predict), medians of rounds with the contenders interleaved."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples and rounds")
+    parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
+    args = parser.parse_args(argv)
+    rows = measure(args.quick)
+    roof, roof_fraction = measure_roof(rows, args.quick)
+    predict = measure_predict(args.quick)
+    startup = measure_startup(Path("/tmp") / f"fusedmlp-startup-{os.getpid()}")
+    checks = check_targets(rows, roof_fraction, predict, startup)
+    text = render(rows, roof, roof_fraction, predict, startup, checks, args.quick)
+    print("\n" + text)
+    try:
+        chart(rows, HERE / "throughput.png")
+        print(f"\nchart: {HERE / 'throughput.png'}")
+    except ImportError:
+        print("\n(matplotlib not installed: no chart; pip install 'fusedmlp[plot]')")
+    if args.write:
+        header = (f"# Benchmark results\n\nMachine: {machine()}.\n\nProduced by `python benchmarks/report.py --write` "
+                  f"on {time.strftime('%Y-%m-%d')}. Chart: `throughput.png`.\n\n")
+        (HERE / "RESULTS.md").write_text(header + text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Training throughput, prediction and start-up: fusedmlp against the NumPy baseline and
+scikit-learn on the same work.  Each group compares the contenders on one workload, solver
+and batch mode; ``extra_info`` records samples per second.
+
+Run: ``pytest benchmarks --benchmark-only`` (the normal test run skips this folder).
+The interleaved ratio report is ``python benchmarks/report.py``.
+"""
+
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import neural_network as sk
+
+import fusedmlp
+
+from .numpy_baseline import NumpyMLP
+from .workloads import BATCH_MODES, CONTENDERS, N_SAMPLES, WORKLOADS, contender, data
+
+# batch size 1 is per-sample work: a shorter epoch measures the same rate in less time
+STOCHASTIC_SAMPLES = 2_000
+
+
+@pytest.mark.parametrize("name", CONTENDERS)
+@pytest.mark.parametrize("mode", list(BATCH_MODES))
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("workload", list(WORKLOADS))
+def test_train_epoch(benchmark, workload, solver, mode, name):
+    n = STOCHASTIC_SAMPLES if mode == "1" else N_SAMPLES
+    step, n = contender(name, workload, solver, BATCH_MODES[mode], n)
+    benchmark.group = f"train {workload} {solver} batch={mode}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        benchmark.pedantic(step, rounds=3, iterations=1)
+    benchmark.extra_info["samples_per_s"] = n / benchmark.stats.stats.median
+
+
+@pytest.mark.parametrize("name", ["fusedmlp", "fusedmlp-f32", "numpy", "sklearn"])
+def test_predict(benchmark, name):
+    X, y, Y = data("W1")
+    X = np.tile(X, (5, 1))  # 100,000 samples
+    kw = dict(hidden_layer_sizes=(128,), max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name == "numpy":
+            est = NumpyMLP(hidden_layer_sizes=(128,)).partial_fit(X[:2000], Y[:2000])
+            predict = est.predict_raw
+        else:
+            if name == "fusedmlp-f32":
+                X = X.astype(np.float32)
+            cls = sk.MLPClassifier if name == "sklearn" else fusedmlp.MLPClassifier
+            predict = cls(**kw).fit(X[:2000], y[:2000]).predict_proba
+    predict(X[:10])
+    benchmark.group = "predict W1, 100,000 samples"
+    benchmark.pedantic(predict, args=(X,), rounds=5, iterations=1)
+    benchmark.extra_info["samples_per_s"] = X.shape[0] / benchmark.stats.stats.median
+
+
+STARTUP = r"""
+import time, warnings
+t = time.perf_counter()
+import numpy as np
+import fusedmlp
+from sklearn.datasets import load_digits
+X, y = load_digits(return_X_y=True)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    fusedmlp.MLPClassifier(max_iter=1).fit(X, y)
+print(time.perf_counter() - t)
+"""
+
+
+@pytest.mark.parametrize("cache", ["cold", "warm"])
+def test_startup(benchmark, cache, tmp_path):
+    """Import plus a first fit of the default configuration in a fresh process."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+
+    def run():
+        if cache == "cold":
+            subprocess.run(["rm", "-rf", str(tmp_path / "cache")], check=True)
+        out = subprocess.run([sys.executable, "-c", STARTUP], env=env, capture_output=True, text=True, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
+    if cache == "warm":
+        run()
+    benchmark.group = "start-up: import + first fit"
+    benchmark.pedantic(run, rounds=1 if cache == "cold" else 3, iterations=1)
