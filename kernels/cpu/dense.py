@@ -131,11 +131,13 @@ def _axpy(a, x, y):
 
 
 @jit_kernel
-def forward_row(params, units, act_codes, slope, x, data, indices, lo, hi, acts):
+def forward_row(params, units, act_codes, slope, x, data, indices, lo, hi, acts, first_done):
     """Forward one sample; ``acts`` holds one row per layer (``sum(units[1:])`` elements).
 
-    The input is the dense vector ``x`` or, when ``hi > lo`` is meaningful (``x`` empty), the
-    CSR entries ``data[lo:hi]`` at columns ``indices[lo:hi]``.  Mutates ``acts``.
+    The input is the dense vector ``x`` or (``x`` empty) the CSR entries ``data[lo:hi]`` at
+    columns ``indices[lo:hi]``.  With ``first_done`` the first layer's product ``x @ W`` is
+    already in ``acts`` (accumulated by the previous sample's update) and only its bias and
+    activation are applied.  Mutates ``acts``.
     """
     n_layers = units.shape[0] - 1
     sparse = x.shape[0] == 0
@@ -143,6 +145,9 @@ def forward_row(params, units, act_codes, slope, x, data, indices, lo, hi, acts)
         W = coef_view(params, units, i)
         Z = layer_view(acts, units, i + 1, 1)
         z = Z[0]
+        if i == 0 and first_done:
+            bias_activation(Z, intercept_view(params, units, i), act_codes[i], slope)
+            continue
         z[:] = 0
         if i == 0 and sparse:
             for k in range(lo, hi):

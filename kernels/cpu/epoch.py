@@ -175,7 +175,7 @@ def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, da
         lo = indptr[row] if sparse else 0
         hi = indptr[row + 1] if sparse else 0
         x = no_x if sparse else X[row]
-        forward_row(params, units, act_codes, slope, x, data, indices, lo, hi, acts)
+        forward_row(params, units, act_codes, slope, x, data, indices, lo, hi, acts, t > 0)
         out = layer_view(acts, units, n_layers, 1)
         loss = output_delta(out, Y[row : row + 1], sw[row : row + 1] if weighted else sw,
                             layer_view(deltas, units, n_layers, 1), loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
@@ -191,11 +191,21 @@ def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, da
             d = layer_view(deltas, units, i + 1, 1)[0]
             # separate call sites: a read-only input row and an activation row differ in type
             if i == 0:
+                # the next sample's first-layer product is accumulated during this update
+                # into the first activation row, which this sample no longer needs
+                z_next = layer_view(acts, units, 1, 1)[0]
+                z_next[:] = 0
+                if t + 1 == n:
+                    z_next = z_next[:0]
+                nxt = (order[t + 1] if shuffled else t + 1) if t + 1 < n else row
+                lo_next = indptr[nxt] if sparse else 0
+                hi_next = indptr[nxt + 1] if sparse else 0
+                x_next = no_x if sparse else X[nxt]
                 sq += update_outer(W, S0, S1, b, s0, s1, x, data, indices, lo, hi, d, alpha, 1.0 / sw_sum, opt_code,
-                                   nesterov, k)
+                                   nesterov, k, x_next, lo_next, hi_next, z_next)
             else:
                 sq += update_outer(W, S0, S1, b, s0, s1, layer_view(acts, units, i, 1)[0], data, indices, lo, hi, d,
-                                   alpha, 1.0 / sw_sum, opt_code, nesterov, k)
+                                   alpha, 1.0 / sw_sum, opt_code, nesterov, k, no_x, 0, 0, d[:0])
         total += (loss + 0.5 * alpha * sq) / sw_sum
     return total / n
 

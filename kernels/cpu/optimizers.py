@@ -173,29 +173,50 @@ def _row_step(p, s0, s1, scale, d, alpha, inv_sw, opt_code, nesterov, k):
     return sq
 
 
+@jit_inline
+def _csr_value(data, indices, hi, nz, r, zero):
+    """Value of column ``r`` in a sorted CSR row whose next unread entry is ``nz``."""
+    if nz < hi and indices[nz] == r:
+        return data[nz], nz + 1
+    return zero, nz
+
+
 @jit_kernel
-def update_outer(W, S0, S1, b, s0_b, s1_b, x, data, indices, lo, hi, d, alpha, inv_sw, opt_code, nesterov, k):
+def update_outer(W, S0, S1, b, s0_b, s1_b, x, data, indices, lo, hi, d, alpha, inv_sw, opt_code, nesterov, k, x_next,
+                 lo_next, hi_next, z_next):
     """One sample's step of a layer whose gradient is ``outer(x, d)``; return ``||W||^2``.
 
     ``W`` ``(n_in, n_out)`` with state rows ``S0``, ``S1``; intercepts ``b`` with ``s0_b``,
     ``s1_b``; the layer input is the dense ``x`` or (``x`` empty) the sorted CSR entries
     ``data[lo:hi]`` at ``indices[lo:hi]``; ``d`` is the layer's (weighted) delta.  L2 applies
-    to ``W`` only.  Mutates ``W``, ``b`` and the state.
+    to ``W`` only.
+
+    When ``z_next`` is not empty, the next sample's product with the *updated* rows,
+    ``x_next @ W`` (CSR: ``data[lo_next:hi_next]``), is accumulated into ``z_next`` in the
+    same pass: each row is used right after its update, while it is in cache, so the next
+    forward pass need not read ``W`` again.  Mutates ``W``, ``b``, the state and ``z_next``.
     """
     alpha = like(W, alpha)
     inv_sw = like(W, inv_sw)
     zero = like(W, 0.0)
     sparse = x.shape[0] == 0
+    fuse = z_next.shape[0] > 0
     sq = 0.0
     nz = lo
+    nz_next = lo_next
     for r in range(W.shape[0]):
         if sparse:
-            scale = zero
-            if nz < hi and indices[nz] == r:
-                scale = data[nz]
-                nz += 1
+            scale, nz = _csr_value(data, indices, hi, nz, r, zero)
         else:
             scale = x[r]
-        sq += _row_step(W[r], S0[r], S1[r], scale, d, alpha, inv_sw, opt_code, nesterov, k)
+        w = W[r]
+        sq += _row_step(w, S0[r], S1[r], scale, d, alpha, inv_sw, opt_code, nesterov, k)
+        if fuse:
+            if sparse:
+                scale_next, nz_next = _csr_value(data, indices, hi_next, nz_next, r, zero)
+            else:
+                scale_next = x_next[r]
+            for j in range(z_next.shape[0]):
+                z_next[j] += scale_next * w[j]
     _row_step(b, s0_b, s1_b, like(W, 1.0), d, zero, inv_sw, opt_code, nesterov, k)
     return sq
