@@ -59,6 +59,7 @@ class NumpyMLP:
         self._v = [np.zeros_like(p) for p in self._params]
         self._t = 0
         self._rng = rng
+        self._order = np.arange(X.shape[0])
         if self.task == "classification":
             self.out_ = "softmax" if Y.shape[1] > 1 else "logistic"
         else:
@@ -109,10 +110,11 @@ class NumpyMLP:
         if not hasattr(self, "coefs_"):
             self._initialize(X, Y)
         n = X.shape[0]
-        order = self._rng.permutation(n)
+        # scikit-learn permutes the previous epoch's order (sklearn.utils.shuffle)
+        self._order = self._order[self._rng.permutation(n)]
         bs = min(self.batch_size, n)
         for start in range(0, n, bs):
-            rows = order[start : start + bs]
+            rows = self._order[start : start + bs]
             self._step(X[rows], Y[rows])
         return self
 

@@ -20,6 +20,7 @@ import numpy as np
 from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, NESTEROV, SLOPE
 from .._jit import jit_blas, jit_inline, jit_kernel
 from ..layout import coef_view, intercept_view, layer_view, n_coefs
+from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
 from .optimizers import regularized_gradient, step_constants, update, update_outer
@@ -113,8 +114,19 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
     (weighted data loss plus ``alpha/2 ||W||^2``, both over the batch's weight sum) times the
     batch's row count, over the number of rows.
 
-    Mutates ``params``, ``opt_state``, ``step`` and the workspaces.
+    Mutates ``params``, ``opt_state``, ``step`` and the workspaces.  Runs with subnormals
+    flushed to zero (``_fpenv``), as do ``loss_grad`` and ``predict``.
     """
+    mode = flush_subnormals()
+    result = _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
+                          batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, opt_state, step)
+    restore_fp_mode(mode)
+    return result
+
+
+@jit_blas
+def _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
+                batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, opt_state, step):
     if batch_size == 1:
         return stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y,
                                 sw, order, acts, deltas, opt_state, step)
@@ -218,6 +230,16 @@ def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indp
     Loss and gradient follow scikit-learn's ``_backprop`` over all rows (L2 included).
     Mutates ``acts``, ``deltas``, ``grads`` and ``out_grad``.
     """
+    mode = flush_subnormals()
+    result = _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas,
+                        grads, chunk_grads, out_grad)
+    restore_fp_mode(mode)
+    return result
+
+
+@jit_blas
+def _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas, grads,
+              chunk_grads, out_grad):
     none = Y[:0]
     direct = Y.shape[0] >= 0
     loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, X[:0], data, indices, indptr, Y,
@@ -234,6 +256,13 @@ def predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out)
     ``buf`` holds ``block * sum(units[1:])`` elements; ``out`` is ``(n_samples, n_outputs)``.
     Mutates ``buf`` and ``out``.
     """
+    mode = flush_subnormals()
+    _predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out)
+    restore_fp_mode(mode)
+
+
+@jit_blas
+def _predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out):
     n = out.shape[0]
     width = 0
     for k in range(1, units.shape[0]):

@@ -1,6 +1,8 @@
 """Epoch drivers against the NumPy reference epoch: every activation x loss x optimizer,
 at batch sizes 1, a few and the whole set, in float64 and float32, dense and CSR."""
 
+import platform
+
 import numpy as np
 import pytest
 
@@ -71,3 +73,15 @@ def test_optimizer_state_carries_over_between_epochs():
         state = (opt_state, step)
     assert state[1][0] == 9  # Adam's t counts batches across epochs
     np.testing.assert_allclose(net.params, flat(coefs, intercepts), rtol=1e-10)
+
+
+@pytest.mark.skipif(platform.machine().lower() not in {"x86_64", "amd64"}, reason="FTZ/DAZ is set on x86 only")
+def test_subnormals_are_flushed_inside_and_the_mode_restored_after():
+    net = Net([3, 4, 2], "relu", "log_loss")
+    X, Y = make_data(5, 3, 2, "log_loss")
+    h = net.hyper(lr=0.0, momentum=0.9)
+    state = (np.full((1, net.params.size), 1e-310), np.zeros(1, np.int64))
+    run_epoch(net, X, Y, None, np.empty(0, np.int64), 5, C.SGD, h, state=state)
+    # velocity = 0.9 * 1e-310 - 0 * g: subnormal in IEEE arithmetic, zero with FTZ/DAZ
+    assert not state[0].any()
+    assert np.float64(1e-310) * 0.5 != 0  # the caller's mode is back
