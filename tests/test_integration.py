@@ -156,18 +156,19 @@ def test_divergence_is_reported_not_silent():
         MLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=50, random_state=0).fit(X * 1e6, y * 1e6)
 
 
-def test_one_compiled_call_per_epoch(monkeypatch):
+@pytest.mark.parametrize("batch_size, kernel", [(32, "train_epoch"), (1, "stochastic_epoch")])
+def test_one_compiled_call_per_epoch(monkeypatch, batch_size, kernel):
     X, y = load_iris(return_X_y=True)
     kern = fusedmlp._backend.kernels("cpu")
     calls = []
-    original = kern.train_epoch
+    original = getattr(kern, kernel)
 
     def counting(*args):
         calls.append(1)
         return original(*args)
 
-    monkeypatch.setattr(kern, "train_epoch", counting)
-    clf = MLPClassifier(max_iter=7, random_state=0).fit(X, y)
+    monkeypatch.setattr(kern, kernel, counting)
+    clf = MLPClassifier(max_iter=7, random_state=0, batch_size=batch_size).fit(X, y)
     assert len(calls) == clf.n_iter_ == 7
     calls.clear()
     clf.partial_fit(X, y)

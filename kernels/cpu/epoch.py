@@ -104,7 +104,9 @@ def _weight_sum(sw, n_rows):
 @jit_blas
 def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
                 batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, opt_state, step):
-    """Train one epoch of mini-batches of ``batch_size`` rows; return the epoch's mean loss.
+    """Train one epoch of mini-batches of ``batch_size >= 2`` rows; return the epoch's mean loss.
+
+    Batch size 1 has its own kernel, ``stochastic_epoch``.
 
     Batch ``k`` holds rows ``order[k*batch_size : (k+1)*batch_size]`` (all rows in order when
     ``order`` is empty, and for a single full batch, whose gradient does not depend on the
@@ -127,9 +129,6 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
 @jit_blas
 def _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
                 batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, opt_state, step):
-    if batch_size == 1:
-        return stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y,
-                                sw, order, acts, deltas, opt_state, step)
     n = Y.shape[0]
     n_features = units[0]
     n_out = Y.shape[1]
@@ -169,8 +168,19 @@ def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, da
 
     Each layer's lower delta is computed from its coefficients before they change; then the
     layer's gradient, an outer product, is formed inside the optimizer step (no gradient
-    buffer).  Same arguments and result as ``train_epoch``.
+    buffer).  Same arguments (less the batch size and the batch-only workspaces) and result
+    as ``train_epoch``; a separate entry point, so that a fit compiles only the one it uses.
     """
+    mode = flush_subnormals()
+    result = _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw,
+                               order, acts, deltas, opt_state, step)
+    restore_fp_mode(mode)
+    return result
+
+
+@jit_kernel
+def _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
+                      acts, deltas, opt_state, step):
     n = Y.shape[0]
     n_layers = units.shape[0] - 1
     sparse = indptr.shape[0] > 0

@@ -9,7 +9,7 @@ import numpy as np
 
 from ._kernels import _codes as codes
 
-__all__ = ["codes", "kernels", "param_views"]
+__all__ = ["codes", "kernels", "param_views", "train_epoch"]
 
 
 class _KernelSet:
@@ -19,6 +19,7 @@ class _KernelSet:
         self.device = device
         module = importlib.import_module(f"fusedmlp._kernels.{device}.epoch")
         self.train_epoch = module.train_epoch
+        self.stochastic_epoch = module.stochastic_epoch
         self.loss_grad = module.loss_grad
         self.predict = module.predict
         self.make_workspace = module.make_workspace
@@ -33,6 +34,18 @@ def kernels(device="cpu"):
     if device not in _LOADED:
         _LOADED[device] = _KernelSet(device)
     return _LOADED[device]
+
+
+def train_epoch(kern, params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
+                batch_size, ws, opt_state, step):
+    """One compiled call training one epoch: the per-sample kernel for batch size 1, else
+    the mini-batch kernel (each compiles only when first used)."""
+    if batch_size == 1:
+        return kern.stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr,
+                                     Y, sw, order, ws["acts"], ws["deltas"], opt_state, step)
+    return kern.train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw,
+                            order, batch_size, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"],
+                            ws["ybuf"], ws["swbuf"], opt_state, step)
 
 
 def param_views(params, units):

@@ -377,11 +377,10 @@ class BaseFusedMLP(BaseEstimator, ABC):
             for _ in range(self.max_iter):
                 if self.shuffle:
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
-                self.loss_ = kern.train_epoch(
-                    self._params, self._units, act_codes, loss_code, opt.code, self._hyper(opt.learning_rate, dtype),
-                    Xd, data, indices, indptr, y_train, sw, sample_idx if self.shuffle else no_order, batch_size,
-                    ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"],
-                    opt.state, opt.step,
+                self.loss_ = _backend.train_epoch(
+                    kern, self._params, self._units, act_codes, loss_code, opt.code,
+                    self._hyper(opt.learning_rate, dtype), Xd, data, indices, indptr, y_train, sw,
+                    sample_idx if self.shuffle else no_order, batch_size, ws, opt.state, opt.step,
                 )
                 self.n_iter_ += 1
                 self.t_ += n_samples

@@ -4,6 +4,7 @@ import numpy as np
 
 from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu import epoch
+from fusedmlp._backend import train_epoch
 from fusedmlp._kernels.layout import param_views
 from tests.reference import numpy_mlp as ref
 
@@ -83,11 +84,8 @@ def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, s
         ws["opt_state"], ws["step"] = state
     Xk, data, indices, indptr = split_X(X, sparse)
     sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
-    loss = epoch.train_epoch(
-        net.params, net.units, net.act_codes, net.loss_code, opt_code, hyper, Xk, data, indices, indptr, Y, sw_k,
-        order, batch_size, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"],
-        ws["swbuf"], ws["opt_state"], ws["step"],
-    )
+    loss = train_epoch(epoch, net.params, net.units, net.act_codes, net.loss_code, opt_code, hyper, Xk, data, indices,
+                       indptr, Y, sw_k, order, batch_size, ws, ws["opt_state"], ws["step"])
     return loss, ws["opt_state"], ws["step"]
 
 
