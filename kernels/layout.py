@@ -7,18 +7,16 @@ Parameters follow scikit-learn's ``_pack`` order: every layer's coefficients (ro
 These helpers are inlined into the kernels and also run as plain Python (``layout_*``).
 """
 
-import numpy as np
-
 from ._jit import jit_inline
 
 __all__ = [
-    "buffer_rows",
     "coef_view",
     "intercept_view",
     "layer_view",
     "n_coefs",
     "n_params",
     "param_views",
+    "row_width",
 ]
 
 
@@ -58,6 +56,15 @@ def intercept_view(params, units, i):
 
 
 @jit_inline
+def row_width(units):
+    """Elements per batch row of an activation or delta buffer: ``sum(units[1:])``."""
+    total = 0
+    for k in range(1, units.shape[0]):
+        total += units[k]
+    return total
+
+
+@jit_inline
 def layer_view(buf, units, i, n_rows):
     """``(n_rows, units[i])`` view of layer ``i >= 1`` in an activation or delta buffer."""
     start = 0
@@ -80,6 +87,3 @@ def param_views(params, units):
     return coefs, intercepts
 
 
-def buffer_rows(units):
-    """Elements per row of an activation (or delta) buffer: ``sum(units[1:])``."""
-    return int(np.sum(np.asarray(units)[1:]))

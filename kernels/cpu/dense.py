@@ -11,7 +11,7 @@ derivative are fused around them.  Nothing is allocated.
 import numpy as np
 
 from .._jit import jit_blas, jit_inline, jit_kernel, like
-from ..layout import coef_view, intercept_view, layer_view
+from ..layout import coef_view, intercept_view, layer_view, row_width
 from .activations import activation_derivative, bias_activation
 
 __all__ = ["forward", "backward", "csr_dot", "csr_grad"]
@@ -59,7 +59,7 @@ def forward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows,
     ``layout.layer_view``.  Mutates ``acts``.
     """
     n_layers = units.shape[0] - 1
-    n_rows = acts.shape[0] // _row_width(units)
+    n_rows = acts.shape[0] // row_width(units)
     sparse = indptr.shape[0] > 0
     Z = layer_view(acts, units, 1, n_rows)
     for i in range(n_layers):
@@ -88,7 +88,7 @@ def backward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows
     hidden deltas.  Mutates ``deltas`` and ``grads``.
     """
     n_layers = units.shape[0] - 1
-    n_rows = acts.shape[0] // _row_width(units)
+    n_rows = acts.shape[0] // row_width(units)
     sparse = indptr.shape[0] > 0
     for i in range(n_layers - 1, -1, -1):
         D = layer_view(deltas, units, i + 1, n_rows)
@@ -112,13 +112,6 @@ def backward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows
             np.dot(D, coef_view(params, units, i).T, D_prev)
             activation_derivative(D_prev, layer_view(acts, units, i, n_rows), act_codes[i - 1], slope)
 
-
-@jit_inline
-def _row_width(units):
-    total = 0
-    for k in range(1, units.shape[0]):
-        total += units[k]
-    return total
 
 
 # --- one sample at a time (batch size 1): vector loops, no BLAS call overhead --------------

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, NESTEROV, SLOPE
 from .._jit import jit_blas, jit_inline, jit_kernel
-from ..layout import coef_view, intercept_view, layer_view, n_coefs
+from ..layout import coef_view, intercept_view, layer_view, n_coefs, row_width
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
@@ -61,7 +61,7 @@ def _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, ind
     ``rows[start + r]``, whose features, targets and weights are then gathered in ``Xg``,
     ``Yg`` and ``swg``.
     """
-    width = _row_width(units)
+    width = row_width(units)
     chunk = acts.shape[0] // width
     gathered = 0 if direct else n_rows
     weighted = swg.shape[0] > 0
@@ -82,13 +82,6 @@ def _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, ind
                 grads[j] += chunk_grads[j]
     return loss, sw_sum
 
-
-@jit_inline
-def _row_width(units):
-    total = 0
-    for k in range(1, units.shape[0]):
-        total += units[k]
-    return total
 
 
 @jit_inline
