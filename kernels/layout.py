@@ -14,7 +14,6 @@ __all__ = [
     "intercept_view",
     "layer_view",
     "n_coefs",
-    "n_params",
     "param_views",
     "row_width",
 ]
@@ -25,14 +24,6 @@ def n_coefs(units):
     total = 0
     for k in range(units.shape[0] - 1):
         total += units[k] * units[k + 1]
-    return total
-
-
-@jit_inline
-def n_params(units):
-    total = n_coefs(units)
-    for k in range(1, units.shape[0]):
-        total += units[k]
     return total
 
 

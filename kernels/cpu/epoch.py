@@ -243,11 +243,13 @@ def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indp
 @jit_blas
 def _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas, grads,
               chunk_grads, out_grad):
-    none = Y[:0]
+    # ``direct`` (true) and ``start`` (0) are computed, not literals: a literal argument makes
+    # Numba compile a separate specialisation of the whole forward/backward chain.
     direct = Y.shape[0] >= 0
+    start = indptr.shape[0] * 0
     loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, X[:0], data, indices, indptr, Y,
-                                   none, sw, sw[:0], indptr[:0], indptr.shape[0] * 0, direct, Y.shape[0], acts, deltas,
-                                   grads, chunk_grads)
+                                   Y[:0], sw, sw[:0], indptr[:0], start, direct, Y.shape[0], acts, deltas, grads,
+                                   chunk_grads)
     sq = regularized_gradient(params, grads, n_coefs(units), hyper[ALPHA], 1.0 / sw_sum, out_grad)
     return (loss + 0.5 * hyper[ALPHA] * sq) / sw_sum
 
@@ -267,11 +269,9 @@ def predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out)
 @jit_blas
 def _predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out):
     n = out.shape[0]
-    width = 0
-    for k in range(1, units.shape[0]):
-        width += units[k]
+    width = row_width(units)
     block = max(1, buf.shape[0] // width)
-    direct = n >= 0
+    direct = n >= 0  # computed, not a literal True (see _loss_grad)
     for start in range(0, n, block):
         stop = min(start + block, n)
         res = forward(params, units, act_codes, hyper[SLOPE], X, X[:0], data, indices, indptr, indptr[:0], start,
