@@ -148,6 +148,17 @@ def loss_delta(a, y, code, huber_delta):
 
 
 @jit_inline
+def shrink(p, thr):
+    """Soft-thresholding, the proximal step of L1: moves ``p`` toward zero by ``thr`` and
+    stops at exactly zero (NaN stays NaN)."""
+    if p > thr:
+        return p - thr
+    if p < -thr:
+        return p + thr
+    return p * like(p, 0.0)
+
+
+@jit_inline
 def sgd_step(p, v, g, lr, momentum, nesterov):
     """Heavy-ball or Nesterov momentum, in scikit-learn's formulation."""
     v = momentum * v - lr * g

@@ -17,7 +17,7 @@ Inputs are read, never written; read-only (memory-mapped) inputs work.
 
 import numpy as np
 
-from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, NESTEROV, SLOPE
+from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, NESTEROV, SLOPE
 from .._jit import jit_blas, jit_inline, jit_kernel
 from ..layout import coef_view, intercept_view, layer_view, n_coefs, row_width
 from ._fpenv import flush_subnormals, restore_fp_mode
@@ -106,7 +106,7 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
     order).  Shuffled dense rows are gathered into ``xbuf``, targets and weights into ``ybuf``
     and ``swbuf``; ``acts``, ``deltas``, ``grads`` and ``chunk_grads`` are the workspaces of
     ``make_workspace``.  The mean loss follows scikit-learn: each batch's loss
-    (weighted data loss plus ``alpha/2 ||W||^2``, both over the batch's weight sum) times the
+    (weighted data loss plus ``alpha/2 ||W||^2 + l1 ||W||_1``, over the batch's weight sum) times the
     batch's row count, over the number of rows.
 
     Mutates ``params``, ``opt_state``, ``step`` and the workspaces.  Runs with subnormals
@@ -129,7 +129,6 @@ def _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, 
     sparse = indptr.shape[0] > 0
     weighted = sw.shape[0] > 0
     n_coef = n_coefs(units)
-    half_alpha = 0.5 * hyper[ALPHA]
     total = 0.0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -149,8 +148,8 @@ def _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, 
                     Xg[r, j] = X[row, j]
         loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y,
                                        Yg, sw, swg, order, start, direct, n_rows, acts, deltas, grads, chunk_grads)
-        sq = update(params, grads, opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
-        total += (loss + half_alpha * sq) / sw_sum * n_rows
+        pen = update(params, grads, opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
+        total += (loss + pen) / sw_sum * n_rows
     return total / n
 
 
@@ -181,6 +180,7 @@ def _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, d
     shuffled = order.shape[0] > 0
     slope = hyper[SLOPE]
     alpha = hyper[ALPHA]
+    l1 = hyper[L1]
     nesterov = hyper[NESTEROV] != 0
     last = opt_state.shape[0] - 1
     no_x = X.reshape(X.shape[0] * X.shape[1])[:0]
@@ -197,7 +197,7 @@ def _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, d
         sw_sum = sw[row] if weighted else 1.0
         step[0] += 1
         k = step_constants(params, opt_code, hyper, step[0])
-        sq = 0.0
+        pen = 0.0
         for i in range(n_layers - 1, -1, -1):
             if i > 0:
                 backprop_row(params, units, act_codes, slope, acts, deltas, i)
@@ -216,12 +216,12 @@ def _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, d
                 lo_next = indptr[nxt] if sparse else 0
                 hi_next = indptr[nxt + 1] if sparse else 0
                 x_next = no_x if sparse else X[nxt]
-                sq += update_outer(W, S0, S1, b, s0, s1, x, data, indices, lo, hi, d, alpha, 1.0 / sw_sum, opt_code,
-                                   nesterov, k, x_next, lo_next, hi_next, z_next)
+                pen += update_outer(W, S0, S1, b, s0, s1, x, data, indices, lo, hi, d, alpha, l1, 1.0 / sw_sum,
+                                    opt_code, nesterov, k, x_next, lo_next, hi_next, z_next)
             else:
-                sq += update_outer(W, S0, S1, b, s0, s1, layer_view(acts, units, i, 1)[0], data, indices, lo, hi, d,
-                                   alpha, 1.0 / sw_sum, opt_code, nesterov, k, no_x, 0, 0, d[:0])
-        total += (loss + 0.5 * alpha * sq) / sw_sum
+                pen += update_outer(W, S0, S1, b, s0, s1, layer_view(acts, units, i, 1)[0], data, indices, lo, hi, d,
+                                    alpha, l1, 1.0 / sw_sum, opt_code, nesterov, k, no_x, 0, 0, d[:0])
+        total += (loss + pen) / sw_sum
     return total / n
 
 
@@ -230,7 +230,8 @@ def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indp
               chunk_grads, out_grad):
     """Full-batch objective for L-BFGS: return the loss and write its gradient to ``out_grad``.
 
-    Loss and gradient follow scikit-learn's ``_backprop`` over all rows (L2 included).
+    Loss and gradient follow scikit-learn's ``_backprop`` over all rows (L2 included; L1 by
+    its subgradient).
     Mutates ``acts``, ``deltas``, ``grads`` and ``out_grad``.
     """
     mode = flush_subnormals()
@@ -250,8 +251,8 @@ def _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, ind
     loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, X[:0], data, indices, indptr, Y,
                                    Y[:0], sw, sw[:0], indptr[:0], start, direct, Y.shape[0], acts, deltas, grads,
                                    chunk_grads)
-    sq = regularized_gradient(params, grads, n_coefs(units), hyper[ALPHA], 1.0 / sw_sum, out_grad)
-    return (loss + 0.5 * hyper[ALPHA] * sq) / sw_sum
+    pen = regularized_gradient(params, grads, n_coefs(units), hyper[ALPHA], hyper[L1], 1.0 / sw_sum, out_grad)
+    return (loss + pen) / sw_sum
 
 
 @jit_blas

@@ -31,8 +31,9 @@ class Net:
         coefs, intercepts = self.views()
         return [c.astype(np.float64) for c in coefs], [b.astype(np.float64) for b in intercepts]
 
-    def hyper(self, lr=0.1, alpha=0.0, momentum=0.9, nesterov=True, slope=0.01, huber_delta=1.0, rho=0.9):
+    def hyper(self, lr=0.1, alpha=0.0, momentum=0.9, nesterov=True, slope=0.01, huber_delta=1.0, rho=0.9, l1=0.0):
         h = np.zeros(C.N_HYPER)
+        h[C.L1] = l1
         h[C.LR], h[C.ALPHA], h[C.MOMENTUM], h[C.NESTEROV] = lr, alpha, momentum, float(nesterov)
         h[C.BETA_1], h[C.BETA_2], h[C.EPSILON] = 0.9, 0.999, 1e-8
         h[C.SLOPE], h[C.HUBER_DELTA], h[C.RHO] = slope, huber_delta, rho

@@ -18,7 +18,8 @@ def _reference_epoch(net, X, Y, sw, order, batch_size, optimizer, hyper):
     opt = ref.Optimizer(optimizer, coefs + intercepts, hyper[C.LR], momentum=hyper[C.MOMENTUM],
                         nesterov=bool(hyper[C.NESTEROV]), rho=hyper[C.RHO])
     loss = ref.train_epoch(coefs, intercepts, X.astype(float), Y.astype(float), sw, order, batch_size, net.hidden,
-                           net.loss, hyper[C.ALPHA], opt, slope=hyper[C.SLOPE], huber_delta=hyper[C.HUBER_DELTA])
+                           net.loss, hyper[C.ALPHA], opt, slope=hyper[C.SLOPE], huber_delta=hyper[C.HUBER_DELTA],
+                           l1=hyper[C.L1])
     return loss, flat(coefs, intercepts)
 
 
@@ -37,6 +38,27 @@ def test_epoch_matches_reference(hidden, loss, optimizer, batch_size, dtype):
     loss_value, _, _ = run_epoch(net, X, Y, None, order, batch_size, C.OPTIMIZERS[optimizer], h, chunk=2)
     np.testing.assert_allclose(loss_value, expected_loss, **TOL[dtype])
     np.testing.assert_allclose(net.params, expected_params, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 3, 13])
+@pytest.mark.parametrize("optimizer", ref.OPTIMIZERS)
+def test_l1_epoch_matches_reference(optimizer, batch_size, sparse, dtype):
+    """L1 (with L2 and sample weights) in every batch mode: a proximal step after each
+    optimizer step; strong enough that, over 13 steps, some coefficients end at exactly zero."""
+    net = Net([5, 6, 3, 3], ["tanh", "relu"], "log_loss", dtype, seed=4)
+    X, Y = make_data(13, 5, 3, "log_loss", dtype)
+    sw = np.random.RandomState(9).uniform(0.5, 2.0, 13)
+    order = np.random.RandomState(2).permutation(13).astype(np.int64)
+    h = net.hyper(lr=0.05, alpha=0.01, momentum=0.9, nesterov=True, l1=0.5)
+    expected_loss, expected_params = _reference_epoch(net, X, Y, sw, order, batch_size, optimizer, h)
+    loss_value, _, _ = run_epoch(net, X, Y, sw.astype(dtype), order, batch_size, C.OPTIMIZERS[optimizer], h,
+                                 sparse=sparse, chunk=2)
+    np.testing.assert_allclose(loss_value, expected_loss, **TOL[dtype])
+    np.testing.assert_allclose(net.params, expected_params, **TOL[dtype])
+    if batch_size == 1:
+        assert np.count_nonzero(net.params[: 5 * 6 + 6 * 3 + 3 * 3] == 0) > 0
 
 
 @pytest.mark.parametrize("chunk", [None, 2, 3])

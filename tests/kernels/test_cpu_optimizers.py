@@ -20,7 +20,7 @@ def _hyper(**kw):
     h = np.zeros(C.N_HYPER)
     h[C.LR], h[C.MOMENTUM], h[C.NESTEROV] = kw.get("lr", 0.1), kw.get("momentum", 0.9), kw.get("nesterov", 1.0)
     h[C.BETA_1], h[C.BETA_2], h[C.EPSILON] = 0.9, 0.999, 1e-8
-    h[C.ALPHA], h[C.RHO] = kw.get("alpha", 0.3), 0.8
+    h[C.ALPHA], h[C.RHO], h[C.L1] = kw.get("alpha", 0.3), 0.8, kw.get("l1", 0.0)
     return h
 
 
@@ -44,11 +44,11 @@ def test_sgd_momentum_step(dtype, nesterov):
     g = _grad(p, raw, 0.3)
     v = 0.9 * v0 - 0.1 * g
     expected = p + (0.9 * v - 0.1 * g if nesterov else v)
-    sq = update(p_new := p.copy(), raw, state, np.zeros(1, np.int64), C.SGD, h, N_COEF, 1 / SW)
+    pen = update(p_new := p.copy(), raw, state, np.zeros(1, np.int64), C.SGD, h, N_COEF, 1 / SW)
     tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(p_new, expected, **tol)
     np.testing.assert_allclose(state[0], v, **tol)
-    np.testing.assert_allclose(sq, (p[:N_COEF].astype(float) ** 2).sum(), **tol)
+    np.testing.assert_allclose(pen, 0.15 * (p[:N_COEF].astype(float) ** 2).sum(), **tol)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -105,7 +105,39 @@ def test_adagrad_step(dtype):
 
 def test_regularized_gradient():
     p, raw = _setup(np.float64)
+    p[2] = 0.0  # the L1 subgradient is zero at zero
     out = np.empty(10)
-    sq = regularized_gradient(p, raw, N_COEF, 0.3, 1 / SW, out)
-    np.testing.assert_allclose(out, _grad(p, raw, 0.3), rtol=1e-14)
-    np.testing.assert_allclose(sq, (p[:N_COEF] ** 2).sum(), rtol=1e-14)
+    pen = regularized_gradient(p, raw, N_COEF, 0.3, 0.2, 1 / SW, out)
+    expected = _grad(p, raw, 0.3)
+    expected[:N_COEF] += 0.2 * np.sign(p[:N_COEF]) / SW
+    np.testing.assert_allclose(out, expected, rtol=1e-14)
+    coefs = p[:N_COEF]
+    np.testing.assert_allclose(pen, 0.15 * (coefs**2).sum() + 0.2 * np.abs(coefs).sum(), rtol=1e-14)
+
+
+def _soft_threshold(p, thr):
+    return np.sign(p) * np.maximum(np.abs(p) - thr, 0.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("opt", ["sgd", "adam", "rmsprop", "adagrad"])
+def test_l1_is_a_proximal_step_after_the_optimizer_step(dtype, opt):
+    """With L1 the coefficients get the same step as without, then soft-thresholding by
+    ``lr * l1 / sw_sum`` (Adam: its bias-corrected rate); intercepts are not penalised."""
+    p, raw = _setup(dtype)
+    p[:3] = np.array([0.01, -0.02, 0.03], dtype)  # small coefficients: these become exactly 0
+    code = C.OPTIMIZERS[opt]
+    rows = C.OPTIMIZER_STATE_ROWS[code]
+    plain = p.copy()
+    update(plain, raw, np.full((rows, 10), 0.5, dtype), np.zeros(1, np.int64), code, _hyper(alpha=0.0), N_COEF, 1 / SW)
+    l1 = 20.0  # threshold 0.5 (SGD): some coefficients end at exactly zero
+    current = p.copy()
+    pen = update(current, raw, np.full((rows, 10), 0.5, dtype), np.zeros(1, np.int64), code,
+                 _hyper(alpha=0.0, l1=l1), N_COEF, 1 / SW)
+    lr = 0.1 * np.sqrt(1 - 0.999) / (1 - 0.9) if opt == "adam" else 0.1
+    expected = plain.astype(float)
+    expected[:N_COEF] = _soft_threshold(expected[:N_COEF], lr * l1 / SW)
+    tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(current, expected, **tol)
+    assert np.count_nonzero(current[:N_COEF] == 0) >= 1
+    np.testing.assert_allclose(pen, l1 * np.abs(p[:N_COEF].astype(float)).sum(), **tol)

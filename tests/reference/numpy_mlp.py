@@ -101,13 +101,18 @@ def forward(coefs, intercepts, X, hidden, output, slope=0.01):
     return acts
 
 
-def backprop(coefs, intercepts, X, Y, sw, hidden, loss, alpha, slope=0.01, huber_delta=1.0):
-    """Loss and gradients of one batch, scikit-learn's ``_backprop`` generalised."""
+def backprop(coefs, intercepts, X, Y, sw, hidden, loss, alpha, slope=0.01, huber_delta=1.0, l1=0.0):
+    """Loss and gradients of one batch, scikit-learn's ``_backprop`` generalised.
+
+    L1 adds ``l1 ||W||_1 / sw_sum`` to the loss; its gradient is not here: the optimizers
+    apply it as a proximal step (``soft_threshold``).
+    """
     acts = forward(coefs, intercepts, X, hidden, OUTPUT_ACTIVATION[loss], slope)
     w = np.ones(X.shape[0]) if sw is None else np.asarray(sw, dtype=float)
     sw_sum = w.sum()
     value = (w * per_sample_loss(loss, acts[-1], Y, huber_delta=huber_delta)).sum() / sw_sum
     value += 0.5 * alpha * sum((W**2).sum() for W in coefs) / sw_sum
+    value += l1 * sum(np.abs(W).sum() for W in coefs) / sw_sum
     delta = output_delta(loss, acts[-1], Y, huber_delta) * w[:, None]
     coef_grads = [None] * len(coefs)
     intercept_grads = [None] * len(coefs)
@@ -118,6 +123,11 @@ def backprop(coefs, intercepts, X, Y, sw, hidden, loss, alpha, slope=0.01, huber
             name = hidden[i - 1] if isinstance(hidden, list) else hidden
             delta = (delta @ coefs[i].T) * activation_derivative(acts[i], name, slope)
     return value, coef_grads, intercept_grads
+
+
+def soft_threshold(p, thr):
+    """The proximal step of ``thr * |p|``: shrink toward zero, stopping at exactly zero."""
+    return np.sign(p) * np.maximum(np.abs(p) - thr, 0.0)
 
 
 class Optimizer:
@@ -132,13 +142,15 @@ class Optimizer:
         self.second = [np.zeros_like(p) for p in params]
 
     def step(self, params, grads):
+        """One step; ``self.rate`` is then the step's base rate (Adam: bias-corrected)."""
+        self.rate = self.lr
         if self.name == "sgd":
             for p, v, g in zip(params, self.first, grads):
                 v[...] = self.momentum * v - self.lr * g
                 p += self.momentum * v - self.lr * g if self.nesterov else v
         elif self.name == "adam":
             self.t += 1
-            lr_t = self.lr * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
+            lr_t = self.rate = self.lr * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
             for p, m, v, g in zip(params, self.first, self.second, grads):
                 m[...] = self.beta_1 * m + (1 - self.beta_1) * g
                 v[...] = self.beta_2 * v + (1 - self.beta_2) * g**2
@@ -156,14 +168,21 @@ class Optimizer:
 
 
 def train_epoch(coefs, intercepts, X, Y, sw, order, batch_size, hidden, loss, alpha, optimizer, slope=0.01,
-                huber_delta=1.0):
-    """One epoch of minibatches in the given row order; returns scikit-learn's epoch loss."""
+                huber_delta=1.0, l1=0.0):
+    """One epoch of minibatches in the given row order; returns scikit-learn's epoch loss.
+
+    L1 is a proximal step after each optimizer step: coefficients are soft-thresholded by
+    ``rate * l1 / sw_sum`` (intercepts are not penalised)."""
     n = X.shape[0]
     total = 0.0
     for start in range(0, n, batch_size):
         rows = order[start : start + batch_size]
-        value, gc, gi = backprop(coefs, intercepts, X[rows], Y[rows], None if sw is None else sw[rows], hidden, loss,
-                                 alpha, slope, huber_delta)
+        w = None if sw is None else sw[rows]
+        value, gc, gi = backprop(coefs, intercepts, X[rows], Y[rows], w, hidden, loss, alpha, slope, huber_delta, l1)
         optimizer.step(coefs + intercepts, gc + gi)
+        if l1:
+            thr = optimizer.rate * l1 / (len(rows) if w is None else w.sum())
+            for W in coefs:
+                W[...] = soft_threshold(W, thr)
         total += value * len(rows)
     return total / n
