@@ -23,9 +23,9 @@ from ..layout import coef_view, intercept_view, layer_view, n_coefs, row_width
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
-from .optimizers import regularized_gradient, step_constants, update, update_outer
+from .optimizers import penalty, regularized_gradient, step_constants, update, update_outer
 
-__all__ = ["train_epoch", "stochastic_epoch", "loss_grad", "predict", "chunk_rows", "make_workspace"]
+__all__ = ["train_epoch", "stochastic_epoch", "loss_grad", "evaluate", "predict", "chunk_rows", "make_workspace"]
 
 
 @jit_blas
@@ -252,6 +252,44 @@ def _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, ind
                                    Y[:0], sw, sw[:0], indptr[:0], start, direct, Y.shape[0], acts, deltas, grads,
                                    chunk_grads)
     pen = regularized_gradient(params, grads, n_coefs(units), hyper[ALPHA], hyper[L1], 1.0 / sw_sum, out_grad)
+    return (loss + pen) / sw_sum
+
+
+@jit_blas
+def evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas):
+    """The training objective on data without training: ``(weighted loss sum + penalty) /
+    weight sum``, the penalty being ``alpha/2 ||W||^2 + l1 ||W||_1`` (a validation loss on
+    the scale of ``loss_grad``).  Rows are processed in chunks of the rows ``acts`` holds.
+
+    Mutates ``acts`` and ``deltas`` only.
+    """
+    mode = flush_subnormals()
+    result = _evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas)
+    restore_fp_mode(mode)
+    return result
+
+
+@jit_blas
+def _evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas):
+    n = Y.shape[0]
+    n_layers = units.shape[0] - 1
+    width = row_width(units)
+    chunk = acts.shape[0] // width
+    weighted = sw.shape[0] > 0
+    direct = n >= 0  # computed, not a literal True (see _loss_grad)
+    loss = 0.0
+    sw_sum = 0.0
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        out = forward(params, units, act_codes, hyper[SLOPE], X, X[:0], data, indices, indptr, indptr[:0], start,
+                      direct, acts[: m * width])
+        swb = sw[start : start + m] if weighted else sw
+        loss += output_delta(out, Y[start : start + m], swb, layer_view(deltas[: m * width], units, n_layers, m),
+                             loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
+        sw_sum += _weight_sum(swb, m)
+    pen = 0.0
+    for j in range(n_coefs(units)):
+        pen += penalty(params[j], hyper[ALPHA], hyper[L1])
     return (loss + pen) / sw_sum
 
 

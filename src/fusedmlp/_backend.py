@@ -21,6 +21,7 @@ class _KernelSet:
         self.train_epoch = module.train_epoch
         self.stochastic_epoch = module.stochastic_epoch
         self.loss_grad = module.loss_grad
+        self.evaluate = module.evaluate
         self.predict = module.predict
         self.make_workspace = module.make_workspace
         self.chunk_rows = module.chunk_rows

@@ -107,3 +107,26 @@ def test_subnormals_are_flushed_inside_and_the_mode_restored_after():
     # velocity = 0.9 * 1e-310 - 0 * g: subnormal in IEEE arithmetic, zero with FTZ/DAZ
     assert not state[0].any()
     assert np.float64(1e-310) * 0.5 != 0  # the caller's mode is back
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("loss", ref.LOSSES)
+def test_evaluate_matches_reference_objective(loss, sparse, dtype):
+    """The validation loss: the reference batch objective (L2 and L1 included), in chunks."""
+    from fusedmlp._kernels.cpu.epoch import evaluate, make_workspace
+    from tests.kernels.net import split_X
+
+    net = Net([4, 5, 3, 2], ["tanh", "leaky_relu"], loss, dtype, seed=2)
+    X, Y = make_data(11, 4, 2, loss, dtype)
+    sw = np.random.RandomState(1).uniform(0.5, 2.0, 11)
+    h = net.hyper(alpha=0.3, l1=0.2, slope=0.1, huber_delta=0.5)
+    coefs, intercepts = net.views64()
+    expected, _, _ = ref.backprop(coefs, intercepts, X.astype(float), Y.astype(float), sw, net.hidden, loss,
+                                  0.3, slope=0.1, huber_delta=0.5, l1=0.2)
+    ws = make_workspace(net.units, 11, 1, dtype, gather=False, chunk=3)
+    for w in (ws["acts"], ws["deltas"]):
+        w[:] = np.nan
+    value = evaluate(net.params, net.units, net.act_codes, net.loss_code, h, *split_X(X, sparse), Y,
+                     sw.astype(dtype), ws["acts"], ws["deltas"])
+    np.testing.assert_allclose(value, expected, **TOL[dtype])
