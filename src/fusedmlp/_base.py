@@ -5,6 +5,7 @@ compiled call.  The parameters live in one flat buffer, ``_params``; ``coefs_`` 
 ``intercepts_`` are per-layer views into it.
 """
 
+import math
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -25,9 +26,11 @@ from ._sklearn_compat import (
     StrOptions,
     _check_optimize_result,
     _check_sample_weight,
+    validate_data,
 )
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad")
+_HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu")
 _NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large values and need to be "
     "preprocessed."
@@ -50,21 +53,46 @@ class _LayerList(list):
 class _Optimizer:
     """Optimizer state that outlives one ``partial_fit`` call: moments, step and rate.
 
-    The learning-rate rules are scikit-learn's ``SGDOptimizer`` / ``AdamOptimizer`` ones.
+    ``learning_rate`` is the rate of the coming epoch.  'constant', 'invscaling' and
+    'adaptive' follow scikit-learn's ``SGDOptimizer``; unlike scikit-learn, every schedule
+    applies to every first-order solver (Adam, RMSprop and AdaGrad scale their steps by it).
+    'inverse_time', 'cyclic' and 'cosine' are functions of the epoch count ``epoch``.
     """
 
-    def __init__(self, solver, learning_rate_init, schedule, power_t, n_params, dtype):
-        self.code = codes.OPTIMIZERS[solver]
-        self.schedule = schedule if solver == "sgd" else "constant"
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = float(learning_rate_init)
-        self.power_t = power_t
+    def __init__(self, est, n_params, dtype):
+        self.code = codes.OPTIMIZERS[est.solver]
+        self.schedule = est.learning_rate
+        self.learning_rate_init = float(est.learning_rate_init)
+        self.learning_rate = self.learning_rate_init
+        self.power_t = est.power_t
+        self.decay = est.lr_decay
+        self.max_rate = 10.0 * self.learning_rate_init if est.max_learning_rate is None else est.max_learning_rate
+        self.period = est.lr_period
+        self.max_iter = est.max_iter
+        self.epoch = 0
         self.state = np.zeros((codes.OPTIMIZER_STATE_ROWS[self.code], n_params), dtype)
         self.step = np.zeros(1, np.int64)
 
+    def epoch_rate(self):
+        """The learning rate of the coming epoch (recorded in ``learning_rate_curve_``)."""
+        e, lr0 = self.epoch, self.learning_rate_init
+        if self.schedule == "inverse_time":
+            self.learning_rate = lr0 / (1.0 + self.decay * e)
+        elif self.schedule == "cyclic":
+            # triangular: from the initial rate up to max_rate and back, once per period
+            period = self.period or 10
+            position = (e % period) / period
+            self.learning_rate = lr0 + (self.max_rate - lr0) * (1.0 - abs(2.0 * position - 1.0))
+        elif self.schedule == "cosine":
+            # annealed to zero over a period, then restarted
+            period = self.period or self.max_iter
+            self.learning_rate = 0.5 * lr0 * (1.0 + math.cos(math.pi * (e % period) / period))
+        return self.learning_rate
+
     def iteration_ends(self, time_step):
+        self.epoch += 1
         if self.schedule == "invscaling":
-            self.learning_rate = float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+            self.learning_rate = self.learning_rate_init / (time_step + 1) ** self.power_t
 
     def trigger_stopping(self, msg, verbose):
         if self.schedule != "adaptive":
@@ -86,11 +114,11 @@ class BaseFusedMLP(BaseEstimator, ABC):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "activation": [StrOptions(set(_HIDDEN_ACTIVATIONS)), list, tuple],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam", "rmsprop", "adagrad"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "inverse_time", "cyclic", "cosine"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -108,6 +136,16 @@ class BaseFusedMLP(BaseEstimator, ABC):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        # beyond scikit-learn
+        "negative_slope": [Interval(Real, 0, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "lr_decay": [Interval(Real, 0, None, closed="left")],
+        "max_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
+        "lr_period": [None, Interval(Integral, 1, None, closed="left")],
+        "monitor": [StrOptions({"score", "loss"})],
+        "min_delta": [None, Interval(Real, 0, None, closed="left")],
+        "restore_best_weights": ["boolean"],
     }
 
     # ------------------------------------------------------------------ subclass hooks
@@ -118,6 +156,10 @@ class BaseFusedMLP(BaseEstimator, ABC):
     @abstractmethod
     def _loss_code(self):
         """Integer code of the training loss (it fixes the output activation)."""
+
+    @abstractmethod
+    def _training_targets(self, y):
+        """2-D training targets (binarized labels, or values) of validated labels ``y``."""
 
     @abstractmethod
     def _score(self, X, y, sample_weight=None):
@@ -181,10 +223,26 @@ class BaseFusedMLP(BaseEstimator, ABC):
             raise ValueError("hidden_layer_sizes must be > 0, got %s." % sizes)
         return sizes
 
+    def _hidden_activations(self, n_hidden):
+        """Activation name of each hidden layer (``activation`` may be one name or a list)."""
+        names = self.activation
+        if isinstance(names, str):
+            return [names] * n_hidden
+        names = list(names)
+        if len(names) != n_hidden:
+            raise ValueError(
+                f"activation has {len(names)} entries but there are {n_hidden} hidden layers: give one name, or "
+                "one per hidden layer."
+            )
+        bad = [a for a in names if a not in _HIDDEN_ACTIVATIONS]
+        if bad:
+            raise ValueError(f"activation {bad[0]!r} is not one of {sorted(_HIDDEN_ACTIVATIONS)}.")
+        return names
+
     def _activation_codes(self):
-        hidden = codes.ACTIVATIONS[self.activation]
+        hidden = [codes.ACTIVATIONS[a] for a in self._hidden_activations(self.n_layers_ - 2)]
         out = codes.ACTIVATIONS[self.out_activation_]
-        return np.array([hidden] * (self.n_layers_ - 2) + [out], dtype=np.int64)
+        return np.array(hidden + [out], dtype=np.int64)
 
     def _hyper(self, learning_rate, dtype):
         h = np.zeros(codes.N_HYPER)
@@ -195,6 +253,10 @@ class BaseFusedMLP(BaseEstimator, ABC):
         h[codes.BETA_2] = self.beta_2
         h[codes.EPSILON] = self.epsilon
         h[codes.ALPHA] = self.alpha
+        h[codes.L1] = self.l1
+        h[codes.SLOPE] = self.negative_slope
+        h[codes.RHO] = self.rho
+        h[codes.HUBER_DELTA] = getattr(self, "huber_delta", 1.0)
         h[codes.CLIP_EPS] = np.finfo(dtype).eps
         return h
 
@@ -212,9 +274,13 @@ class BaseFusedMLP(BaseEstimator, ABC):
         n_params = int((self._units[:-1] * self._units[1:]).sum() + self._units[1:].sum())
         self._params = np.empty(n_params, dtype=dtype)
         self._set_views()
-        factor = 2.0 if self.activation == "logistic" else 6.0
+        # scikit-learn's factor follows the (single) hidden activation; with one per layer, a
+        # layer's weights follow the activation they feed (the output's, the last hidden one)
+        hidden = self._hidden_activations(self.n_layers_ - 2)
         for i in range(self.n_layers_ - 1):
             fan_in, fan_out = layer_units[i], layer_units[i + 1]
+            feeds = hidden[min(i, len(hidden) - 1)] if hidden else self.activation
+            factor = 2.0 if feeds == "logistic" else 6.0
             bound = np.sqrt(factor / (fan_in + fan_out))
             self.coefs_[i][...] = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
             self.intercepts_[i][...] = self._random_state.uniform(-bound, bound, fan_out)
@@ -222,6 +288,8 @@ class BaseFusedMLP(BaseEstimator, ABC):
 
         if self.solver in _STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
+            self.learning_rate_curve_ = []
+            self.validation_loss_curve_ = None
             self._no_improvement_count = 0
             if self.early_stopping:
                 self.validation_scores_ = []
@@ -253,7 +321,7 @@ class BaseFusedMLP(BaseEstimator, ABC):
         return np.ascontiguousarray(X, dtype=dtype), none_f, none_i, none_i
 
     # ------------------------------------------------------------------ fitting
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "_params") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
@@ -279,8 +347,10 @@ class BaseFusedMLP(BaseEstimator, ABC):
             sample_weight = np.asarray(sample_weight, dtype=dtype)
         kern = _backend.kernels("cpu")
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(kern, X, y, sample_weight, incremental)
+            self._fit_stochastic(kern, X, y, sample_weight, incremental, validation_data)
         else:
+            if validation_data is not None:
+                raise ValueError("validation_data needs a stochastic solver (sgd, adam, rmsprop, adagrad), not lbfgs.")
             self._fit_lbfgs(kern, X, y, sample_weight)
 
         if not np.isfinite(self._params).all():
@@ -325,33 +395,36 @@ class BaseFusedMLP(BaseEstimator, ABC):
         self.loss_ = opt_res.fun
         self._params[...] = opt_res.x
 
-    def _fit_stochastic(self, kern, X, y, sample_weight, incremental):
+    def _fit_stochastic(self, kern, X, y, sample_weight, incremental, validation_data):
         dtype = self._params.dtype
         if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = _Optimizer(
-                self.solver, self.learning_rate_init, self.learning_rate, self.power_t, self._params.size, dtype
-            )
+            self._optimizer = _Optimizer(self, self._params.size, dtype)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
-        if early_stopping:
+        if validation_data is not None:
+            X_train, y_train, sample_weight_train = X, y, sample_weight
+            val = self._validation_set(validation_data, dtype)
+        elif early_stopping:
             # don't stratify in multilabel classification
             stratify = y if (is_classifier(self) and self.n_outputs_ == 1) else None
             arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
             split = train_test_split(
                 *arrays, random_state=self._random_state, test_size=self.validation_fraction, stratify=stratify
             )
-            X_train, X_val, y_train, y_val = split[:4]
+            X_train, X_val, y_train, Y_val = split[:4]
             sample_weight_train, sample_weight_val = (split[4], split[5]) if sample_weight is not None else (None, None)
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
                 )
-            if is_classifier(self):
-                y_val = self._label_binarizer.inverse_transform(y_val)
+            y_val = self._label_binarizer.inverse_transform(Y_val) if is_classifier(self) else Y_val
+            val = (X_val, y_val, Y_val, sample_weight_val)
         else:
             X_train, y_train, sample_weight_train = X, y, sample_weight
-            X_val = y_val = sample_weight_val = None
+            val = None
+        if val is not None:
+            self._start_validation_history()
 
         n_samples = X_train.shape[0]
         sample_idx = np.arange(n_samples, dtype=np.int64)
@@ -377,10 +450,12 @@ class BaseFusedMLP(BaseEstimator, ABC):
             for _ in range(self.max_iter):
                 if self.shuffle:
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
+                rate = opt.epoch_rate()
+                self.learning_rate_curve_.append(rate)
                 self.loss_ = _backend.train_epoch(
-                    kern, self._params, self._units, act_codes, loss_code, opt.code,
-                    self._hyper(opt.learning_rate, dtype), Xd, data, indices, indptr, y_train, sw,
-                    sample_idx if self.shuffle else no_order, batch_size, ws, opt.state, opt.step,
+                    kern, self._params, self._units, act_codes, loss_code, opt.code, self._hyper(rate, dtype), Xd,
+                    data, indices, indptr, y_train, sw, sample_idx if self.shuffle else no_order, batch_size, ws,
+                    opt.state, opt.step,
                 )
                 self.n_iter_ += 1
                 self.t_ += n_samples
@@ -390,16 +465,18 @@ class BaseFusedMLP(BaseEstimator, ABC):
                 if not np.isfinite(self.loss_):
                     raise ValueError(_NON_FINITE + f" The training loss became {self.loss_} in epoch {self.n_iter_}.")
 
-                self._update_no_improvement_count(early_stopping, X_val, y_val, sample_weight_val)
+                if val is not None:
+                    self._record_validation(kern, val, act_codes, loss_code, dtype)
+                self._update_no_improvement_count(early_stopping)
                 opt.iteration_ends(self.t_)
 
                 if self._no_improvement_count > self.n_iter_no_change:
                     if early_stopping:
-                        msg = "Validation score did not improve more than tol=%f for %d consecutive epochs." % (
-                            self.tol, self.n_iter_no_change)
+                        what = "Validation score" if self.monitor == "score" else "Validation loss"
                     else:
-                        msg = "Training loss did not improve more than tol=%f for %d consecutive epochs." % (
-                            self.tol, self.n_iter_no_change)
+                        what = "Training loss"
+                    msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+                        what, self._min_delta(), self.n_iter_no_change)
                     if opt.trigger_stopping(msg, self.verbose):
                         break
                     self._no_improvement_count = 0
@@ -415,32 +492,88 @@ class BaseFusedMLP(BaseEstimator, ABC):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
 
-        if early_stopping:
+        if early_stopping and self.restore_best_weights:
             self._params[...] = self._best_params
 
-    def _update_no_improvement_count(self, early_stopping, X, y, sample_weight):
-        if early_stopping:
-            val_score = self._score(X, y, sample_weight=sample_weight)
-            self.validation_scores_.append(val_score)
-            if self.verbose:
-                print("Validation score: %f" % self.validation_scores_[-1])
+    def _min_delta(self):
+        return self.tol if self.min_delta is None else self.min_delta
+
+    def _validation_set(self, validation_data, dtype):
+        """``(X_val, y_val, Y_val, sw_val)`` from ``(X_val, y_val[, sample_weight_val])``:
+        labels as given (for the score) and as training targets (for the loss)."""
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight_val).")
+        X_val, y_val = validation_data[0], validation_data[1]
+        X_val = self._validate_X_predict(X_val)
+        y_val = np.asarray(y_val)
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"validation_data has {X_val.shape[0]} samples in X_val but {y_val.shape[0]} in y_val."
+            )
+        Y_val = self._training_targets(y_val)
+        sw_val = None
+        if len(validation_data) == 3 and validation_data[2] is not None:
+            sw_val = _check_sample_weight(validation_data[2], X_val)
+        return X_val, y_val, Y_val, sw_val
+
+    def _start_validation_history(self):
+        if getattr(self, "validation_scores_", None) is None:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+        if self.validation_loss_curve_ is None:
+            self.validation_loss_curve_ = []
+            self.best_validation_loss_ = np.inf
+
+    def _record_validation(self, kern, val, act_codes, loss_code, dtype):
+        """Append the validation score and loss of the current weights."""
+        X_val, y_val, Y_val, sw_val = val
+        score = self._score(X_val, y_val, sample_weight=sw_val)
+        Xd, data, indices, indptr = self._kernel_X(X_val, dtype)
+        Y = np.ascontiguousarray(np.asarray(Y_val, dtype=dtype).reshape(X_val.shape[0], -1))
+        sw = np.empty(0, dtype) if sw_val is None else np.ascontiguousarray(sw_val, dtype=dtype)
+        ws = kern.make_workspace(self._units, X_val.shape[0], 0, dtype, gather=False)
+        loss = kern.evaluate(self._params, self._units, act_codes, loss_code, self._hyper(0.0, dtype), Xd, data,
+                             indices, indptr, Y, sw, ws["acts"], ws["deltas"])
+        self.validation_scores_.append(score)
+        self.validation_loss_curve_.append(float(loss))
+        if self.verbose:
+            print("Validation score: %f, validation loss: %.8f" % (score, loss))
+
+    def _update_no_improvement_count(self, early_stopping):
+        tol = self._min_delta()
+        if early_stopping and self.monitor == "score":
             last_valid_score = self.validation_scores_[-1]
-            if last_valid_score < (self.best_validation_score_ + self.tol):
+            if last_valid_score < (self.best_validation_score_ + tol):
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
             if last_valid_score > self.best_validation_score_:
                 self.best_validation_score_ = last_valid_score
                 np.copyto(self._best_params, self._params)
+        elif early_stopping:
+            last_loss = self.validation_loss_curve_[-1]
+            if last_loss > self.best_validation_loss_ - tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if last_loss < self.best_validation_loss_:
+                self.best_validation_loss_ = last_loss
+                np.copyto(self._best_params, self._params)
         else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+            if self.loss_curve_[-1] > self.best_loss_ - tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
+        if self.validation_loss_curve_:
+            self.best_validation_score_ = max(self.best_validation_score_, self.validation_scores_[-1])
+            self.best_validation_loss_ = min(self.best_validation_loss_, self.validation_loss_curve_[-1])
 
     # ------------------------------------------------------------------ prediction
+    def _validate_X_predict(self, X):
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+
     def _forward(self, X):
         """Network output ``(n_samples, n_outputs)`` for validated ``X``."""
         dtype = np.result_type(X.dtype, self._params.dtype)

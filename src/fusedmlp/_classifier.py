@@ -5,13 +5,14 @@ from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 from ._backend import codes
 from ._base import BaseFusedMLP
-from ._sklearn_compat import _check_partial_fit_first_call, _fit_context, validate_data
+from ._sklearn_compat import StrOptions, _check_partial_fit_first_call, _check_sample_weight, _fit_context, validate_data
 
 
 class MLPClassifier(ClassifierMixin, BaseFusedMLP):
@@ -122,6 +123,11 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
     True
     """
 
+    _parameter_constraints: dict = {
+        **BaseFusedMLP._parameter_constraints,
+        "class_weight": [dict, list, StrOptions({"balanced"}), None],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -148,6 +154,16 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        class_weight=None,
+        negative_slope=0.01,
+        l1=0.0,
+        rho=0.9,
+        lr_decay=0.1,
+        max_learning_rate=None,
+        lr_period=None,
+        monitor="score",
+        min_delta=None,
+        restore_best_weights=True,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -172,6 +188,29 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.class_weight = class_weight
+        self.negative_slope = negative_slope
+        self.l1 = l1
+        self.rho = rho
+        self.lr_decay = lr_decay
+        self.max_learning_rate = max_learning_rate
+        self.lr_period = lr_period
+        self.monitor = monitor
+        self.min_delta = min_delta
+        self.restore_best_weights = restore_best_weights
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
+        if self.class_weight is not None:
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' needs all the labels at once, which partial_fit does not see; "
+                    "give a dict of class weights (e.g. computed with sklearn.utils.compute_class_weight)."
+                )
+            weights = compute_sample_weight(self.class_weight, y)
+            if sample_weight is not None:
+                weights = weights * _check_sample_weight(sample_weight, weights)
+            sample_weight = weights
+        return super()._fit(X, y, sample_weight, incremental, validation_data)
 
     def _loss_code(self):
         if self._label_binarizer.y_type_ == "multiclass":
@@ -212,7 +251,7 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
         return X, y
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, validation_data=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -223,13 +262,18 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
             Class labels, or a label-indicator matrix for multilabel classification.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), default=None
+            A validation set of your own.  Its score and loss are recorded each epoch
+            (``validation_scores_``, ``validation_loss_curve_``); with
+            ``early_stopping=True`` it is monitored instead of a ``validation_fraction``
+            split of the training data.  Stochastic solvers only.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False, validation_data=validation_data)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -279,9 +323,12 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
     def _predict(self, X, check_input=True):
         return self._label_binarizer.inverse_transform(self._output(X, check_input))
 
+    def _training_targets(self, y):
+        return self._label_binarizer.transform(y)
+
     def _output(self, X, check_input=True):
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            X = self._validate_X_predict(X)
         y_pred = self._forward(X)
         return y_pred.ravel() if self.n_outputs_ == 1 else y_pred
 

@@ -1,5 +1,7 @@
 """MLPRegressor: scikit-learn's multi-layer perceptron regressor on fused kernels."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
@@ -9,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._backend import codes
 from ._base import BaseFusedMLP
-from ._sklearn_compat import StrOptions, _fit_context, validate_data
+from ._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
 
 class MLPRegressor(RegressorMixin, BaseFusedMLP):
@@ -123,7 +125,8 @@ class MLPRegressor(RegressorMixin, BaseFusedMLP):
 
     _parameter_constraints: dict = {
         **BaseFusedMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions({"squared_error", "poisson", "absolute_error", "huber"})],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -153,6 +156,16 @@ class MLPRegressor(RegressorMixin, BaseFusedMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        huber_delta=1.0,
+        negative_slope=0.01,
+        l1=0.0,
+        rho=0.9,
+        lr_decay=0.1,
+        max_learning_rate=None,
+        lr_period=None,
+        monitor="score",
+        min_delta=None,
+        restore_best_weights=True,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -178,6 +191,16 @@ class MLPRegressor(RegressorMixin, BaseFusedMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.huber_delta = huber_delta
+        self.negative_slope = negative_slope
+        self.l1 = l1
+        self.rho = rho
+        self.lr_decay = lr_decay
+        self.max_learning_rate = max_learning_rate
+        self.lr_period = lr_period
+        self.monitor = monitor
+        self.min_delta = min_delta
+        self.restore_best_weights = restore_best_weights
 
     def _loss_code(self):
         return codes.LOSSES[self.loss]
@@ -201,7 +224,7 @@ class MLPRegressor(RegressorMixin, BaseFusedMLP):
         return X, y
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, validation_data=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -212,13 +235,18 @@ class MLPRegressor(RegressorMixin, BaseFusedMLP):
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), default=None
+            A validation set of your own.  Its score and loss are recorded each epoch
+            (``validation_scores_``, ``validation_loss_curve_``); with
+            ``early_stopping=True`` it is monitored instead of a ``validation_fraction``
+            split of the training data.  Stochastic solvers only.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False, validation_data=validation_data)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -257,9 +285,12 @@ class MLPRegressor(RegressorMixin, BaseFusedMLP):
         check_is_fitted(self)
         return self._predict(X)
 
+    def _training_targets(self, y):
+        return np.asarray(y, dtype=float).reshape(y.shape[0], -1)
+
     def _predict(self, X, check_input=True):
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            X = self._validate_X_predict(X)
         y_pred = self._forward(X)
         if y_pred.shape[1] == 1:
             return y_pred.ravel()
