@@ -3,9 +3,11 @@
 ``grads`` holds the raw batch gradient (``A^T D`` and column sums of ``D``).  For each
 parameter the pass forms ``g = (raw + alpha * p) / sw_sum`` (L2 on coefficients only, scaled as
 scikit-learn does), applies the optimizer's element step from ``scalar.py``, then L1 as a
-proximal step (soft-thresholding by ``lr * l1 / sw_sum``, which gives exact zeros; the
-adaptive optimizers use their base rate), and returns the penalty of the coefficients
-*before* the step, ``alpha/2 ||W||^2 + l1 ||W||_1``, which the reported loss needs.
+proximal step in the optimizer's own metric: soft-thresholding by ``rate * l1 / sw_sum``,
+where ``rate`` is the step size the parameter just got (SGD: ``lr``; Adam, RMSprop and
+AdaGrad: their per-parameter ``lr / (sqrt(v) + eps)``).  That gives exact zeros.  It returns
+the penalty of the coefficients *before* the step, ``alpha/2 ||W||^2 + l1 ||W||_1``, which
+the reported loss needs.
 
 Coefficients come first in the buffer (``layout.py``), so the pass is two branch-free loops:
 ``[0, n_coef)`` with the penalties and ``[n_coef, n_params)`` without.
@@ -69,7 +71,7 @@ def _adam(params, grads, m, v, lo, hi, alpha, l1, thr, inv_sw, lr_t, b1, c1, b2,
         p = params[j]
         pen += penalty(p, alpha, l1)
         p, m[j], v[j] = adam_step(p, m[j], v[j], (grads[j] + alpha * p) * inv_sw, lr_t, b1, c1, b2, c2, eps)
-        params[j] = shrink(p, thr) if thr > 0 else p
+        params[j] = shrink(p, thr / (math.sqrt(v[j]) + eps)) if thr > 0 else p
     return pen
 
 
@@ -80,7 +82,7 @@ def _rmsprop(params, grads, s, lo, hi, alpha, l1, thr, inv_sw, lr, rho, c, eps):
         p = params[j]
         pen += penalty(p, alpha, l1)
         p, s[j] = rmsprop_step(p, s[j], (grads[j] + alpha * p) * inv_sw, lr, rho, c, eps)
-        params[j] = shrink(p, thr) if thr > 0 else p
+        params[j] = shrink(p, thr / (math.sqrt(s[j]) + eps)) if thr > 0 else p
     return pen
 
 
@@ -91,7 +93,7 @@ def _adagrad(params, grads, s, lo, hi, alpha, l1, thr, inv_sw, lr, eps):
         p = params[j]
         pen += penalty(p, alpha, l1)
         p, s[j] = adagrad_step(p, s[j], (grads[j] + alpha * p) * inv_sw, lr, eps)
-        params[j] = shrink(p, thr) if thr > 0 else p
+        params[j] = shrink(p, thr / (math.sqrt(s[j]) + eps)) if thr > 0 else p
     return pen
 
 
@@ -182,19 +184,19 @@ def _row_step(p, s0, s1, scale, d, alpha, l1, inv_sw, opt_code, nesterov, k):
             pen += penalty(pj, alpha, l1)
             pj, s0[j], s1[j] = adam_step(pj, s0[j], s1[j], (scale * d[j] + alpha * pj) * inv_sw, lr, b1, c1, b2, c2,
                                          eps)
-            p[j] = shrink(pj, thr) if thr > 0 else pj
+            p[j] = shrink(pj, thr / (math.sqrt(s1[j]) + eps)) if thr > 0 else pj
     elif opt_code == RMSPROP:
         for j in range(n):
             pj = p[j]
             pen += penalty(pj, alpha, l1)
             pj, s0[j] = rmsprop_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, rho, c_rho, eps)
-            p[j] = shrink(pj, thr) if thr > 0 else pj
+            p[j] = shrink(pj, thr / (math.sqrt(s0[j]) + eps)) if thr > 0 else pj
     elif opt_code == ADAGRAD:
         for j in range(n):
             pj = p[j]
             pen += penalty(pj, alpha, l1)
             pj, s0[j] = adagrad_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, eps)
-            p[j] = shrink(pj, thr) if thr > 0 else pj
+            p[j] = shrink(pj, thr / (math.sqrt(s0[j]) + eps)) if thr > 0 else pj
     return pen
 
 

@@ -37,6 +37,53 @@ _NON_FINITE = (
 )
 
 
+_EXTRA_PARAMS_DOC = """\
+    negative_slope : float, default=0.01
+        Slope of 'leaky_relu' for negative inputs.
+    l1 : float, default=0.0
+        Strength of the L1 penalty on the coefficients, divided by each batch's weight like
+        ``alpha``.  Applied as a proximal step after each optimizer step: soft-thresholding
+        by the step size the weight just got (SGD: the rate; Adam, RMSprop, AdaGrad:
+        ``rate / (sqrt(v) + epsilon)``) times ``l1 / batch weight``, so that weights reach
+        exactly zero.  L-BFGS uses its subgradient.
+    rho : float, default=0.9
+        Decay rate of RMSprop's squared-gradient average.
+    lr_decay : float, default=0.1
+        Decay of ``learning_rate='inverse_time'``: the rate of epoch ``t`` is
+        ``learning_rate_init / (1 + lr_decay * t)``.
+    max_learning_rate : float or None, default=None
+        Upper rate of ``learning_rate='cyclic'`` (None: ``10 * learning_rate_init``).
+    lr_period : int or None, default=None
+        Period in epochs of 'cyclic' (triangular, from ``learning_rate_init`` up to
+        ``max_learning_rate`` and back; None: 10) and of 'cosine' (annealed to zero, then
+        restarted; None: ``max_iter``).
+    monitor : {'score', 'loss'}, default='score'
+        What early stopping watches on the validation set: the score (scikit-learn) or the
+        loss.
+    min_delta : float or None, default=None
+        Smallest change that counts as an improvement for the stopping rules (None: ``tol``).
+    restore_best_weights : bool, default=True
+        With early stopping, end with the weights of the best validation epoch (scikit-learn's
+        behaviour); False keeps the last epoch's weights.
+"""
+
+_EXTRA_ATTRS_DOC = """\
+    learning_rate_curve_ : list of float
+        Learning rate used in each epoch (stochastic solvers).
+    validation_loss_curve_ : list of float or None
+        Validation loss of each epoch (with early stopping or ``validation_data``): the
+        training objective, penalties included, on the validation set.
+    best_validation_loss_ : float
+        Lowest validation loss (when validation is recorded).
+"""
+
+
+def document_extensions(doc, own_params=""):
+    """Insert the parameters and attributes beyond scikit-learn into a class docstring."""
+    doc = doc.replace("\n\n    Attributes\n", "\n" + own_params + _EXTRA_PARAMS_DOC + "\n    Attributes\n", 1)
+    return doc.replace("\n\n    See Also\n", "\n" + _EXTRA_ATTRS_DOC + "\n    See Also\n", 1)
+
+
 class _LayerList(list):
     """A list of per-layer views; assigning an item copies into the flat buffer."""
 

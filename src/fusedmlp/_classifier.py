@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 from ._backend import codes
-from ._base import BaseFusedMLP
+from ._base import BaseFusedMLP, document_extensions
 from ._sklearn_compat import StrOptions, _check_partial_fit_first_call, _check_sample_weight, _fit_context, validate_data
 
 
@@ -28,17 +28,21 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden layers.
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu'} or list, default='relu'
+        Activation function of the hidden layers, or a list with one per hidden layer.
+    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop', 'adagrad'}, default='adam'
         The weight optimizer: quasi-Newton L-BFGS, stochastic gradient descent or Adam.
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the sample size (or the sum of sample weights)
         of each batch.
     batch_size : int or 'auto', default='auto'
         Size of the minibatches of the stochastic solvers; 'auto' is ``min(200, n_samples)``.
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of ``solver='sgd'``.
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'inverse_time', 'cyclic', 'cosine'}, \
+default='constant'
+        Learning-rate schedule, for every stochastic solver (scikit-learn applies it to 'sgd'
+        only): 'invscaling' ``learning_rate_init / t**power_t`` over samples seen; 'adaptive'
+        divides the rate by 5 where training would stop; 'inverse_time', 'cyclic' and
+        'cosine' per epoch (see ``lr_decay``, ``max_learning_rate``, ``lr_period``).
     learning_rate_init : float, default=0.001
         Initial learning rate of the stochastic solvers.
     power_t : float, default=0.5
@@ -374,3 +378,10 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+MLPClassifier.__doc__ = document_extensions(MLPClassifier.__doc__, """\
+    class_weight : dict, list of dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: ``{label: weight}``, or
+        'balanced' (``n_samples / (n_classes * count)``); not 'balanced' with ``partial_fit``.
+""")

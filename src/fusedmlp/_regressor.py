@@ -10,7 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._backend import codes
-from ._base import BaseFusedMLP
+from ._base import BaseFusedMLP, document_extensions
 from ._sklearn_compat import Interval, StrOptions, _fit_context, validate_data
 
 
@@ -25,22 +25,27 @@ class MLPRegressor(RegressorMixin, BaseFusedMLP):
 
     Parameters
     ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        The loss: half squared error with an identity output, or half Poisson deviance with
-        an exponential output (log link), which requires ``y >= 0``.
+    loss : {'squared_error', 'poisson', 'absolute_error', 'huber'}, default='squared_error'
+        The loss: half squared error with an identity output, half Poisson deviance with
+        an exponential output (log link), which requires ``y >= 0``, mean absolute error, or
+        Huber's loss (``huber_delta``); the last two resist outliers.
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden layers.
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu'} or list, default='relu'
+        Activation function of the hidden layers, or a list with one per hidden layer.
+    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop', 'adagrad'}, default='adam'
         The weight optimizer: quasi-Newton L-BFGS, stochastic gradient descent or Adam.
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the sample size (or the sum of sample weights)
         of each batch.
     batch_size : int or 'auto', default='auto'
         Size of the minibatches of the stochastic solvers; 'auto' is ``min(200, n_samples)``.
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of ``solver='sgd'``.
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'inverse_time', 'cyclic', 'cosine'}, \
+default='constant'
+        Learning-rate schedule, for every stochastic solver (scikit-learn applies it to 'sgd'
+        only): 'invscaling' ``learning_rate_init / t**power_t`` over samples seen; 'adaptive'
+        divides the rate by 5 where training would stop; 'inverse_time', 'cyclic' and
+        'cosine' per epoch (see ``lr_decay``, ``max_learning_rate``, ``lr_period``).
     learning_rate_init : float, default=0.001
         Initial learning rate of the stochastic solvers.
     power_t : float, default=0.5
@@ -298,3 +303,9 @@ class MLPRegressor(RegressorMixin, BaseFusedMLP):
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight=sample_weight, score_function=r2_score)
+
+
+MLPRegressor.__doc__ = document_extensions(MLPRegressor.__doc__, """\
+    huber_delta : float, default=1.0
+        Residual size where ``loss='huber'`` turns from quadratic to linear.
+""")

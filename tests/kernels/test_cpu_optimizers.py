@@ -123,20 +123,27 @@ def _soft_threshold(p, thr):
 @pytest.mark.parametrize("opt", ["sgd", "adam", "rmsprop", "adagrad"])
 def test_l1_is_a_proximal_step_after_the_optimizer_step(dtype, opt):
     """With L1 the coefficients get the same step as without, then soft-thresholding by
-    ``lr * l1 / sw_sum`` (Adam: its bias-corrected rate); intercepts are not penalised."""
+    their step size times ``l1 / sw_sum`` (SGD: lr; adaptive: lr / (sqrt(v) + eps), Adam's
+    lr bias-corrected); intercepts are not penalised."""
     p, raw = _setup(dtype)
     p[:3] = np.array([0.01, -0.02, 0.03], dtype)  # small coefficients: these become exactly 0
     code = C.OPTIMIZERS[opt]
     rows = C.OPTIMIZER_STATE_ROWS[code]
     plain = p.copy()
-    update(plain, raw, np.full((rows, 10), 0.5, dtype), np.zeros(1, np.int64), code, _hyper(alpha=0.0), N_COEF, 1 / SW)
+    plain_state = np.full((rows, 10), 0.5, dtype)
+    update(plain, raw, plain_state, np.zeros(1, np.int64), code, _hyper(alpha=0.0), N_COEF, 1 / SW)
     l1 = 20.0  # threshold 0.5 (SGD): some coefficients end at exactly zero
     current = p.copy()
     pen = update(current, raw, np.full((rows, 10), 0.5, dtype), np.zeros(1, np.int64), code,
                  _hyper(alpha=0.0, l1=l1), N_COEF, 1 / SW)
-    lr = 0.1 * np.sqrt(1 - 0.999) / (1 - 0.9) if opt == "adam" else 0.1
+    if opt == "sgd":
+        rate = 0.1
+    else:
+        lr = 0.1 * np.sqrt(1 - 0.999) / (1 - 0.9) if opt == "adam" else 0.1
+        rate = lr / (np.sqrt(plain_state[-1].astype(float)) + 1e-8)
     expected = plain.astype(float)
-    expected[:N_COEF] = _soft_threshold(expected[:N_COEF], lr * l1 / SW)
+    expected[:N_COEF] = _soft_threshold(expected[:N_COEF], (rate * l1 / SW) * np.ones(10)[:N_COEF]
+                                        if np.isscalar(rate) else rate[:N_COEF] * l1 / SW)
     tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(current, expected, **tol)
     assert np.count_nonzero(current[:N_COEF] == 0) >= 1

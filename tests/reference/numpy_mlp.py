@@ -142,27 +142,31 @@ class Optimizer:
         self.second = [np.zeros_like(p) for p in params]
 
     def step(self, params, grads):
-        """One step; ``self.rate`` is then the step's base rate (Adam: bias-corrected)."""
-        self.rate = self.lr
+        """One step; ``self.rates`` then holds each parameter's step size (SGD: ``lr``; the
+        adaptive ones: ``lr / (sqrt(v) + eps)``, Adam's ``lr`` bias-corrected)."""
+        self.rates = [self.lr] * len(params)
         if self.name == "sgd":
             for p, v, g in zip(params, self.first, grads):
                 v[...] = self.momentum * v - self.lr * g
                 p += self.momentum * v - self.lr * g if self.nesterov else v
         elif self.name == "adam":
             self.t += 1
-            lr_t = self.rate = self.lr * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
+            lr_t = self.lr * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
             for p, m, v, g in zip(params, self.first, self.second, grads):
                 m[...] = self.beta_1 * m + (1 - self.beta_1) * g
                 v[...] = self.beta_2 * v + (1 - self.beta_2) * g**2
                 p -= lr_t * m / (np.sqrt(v) + self.epsilon)
+            self.rates = [lr_t / (np.sqrt(v) + self.epsilon) for v in self.second]
         elif self.name == "rmsprop":
             for p, s, g in zip(params, self.second, grads):
                 s[...] = self.rho * s + (1 - self.rho) * g**2
                 p -= self.lr * g / (np.sqrt(s) + self.epsilon)
+            self.rates = [self.lr / (np.sqrt(s) + self.epsilon) for s in self.second]
         elif self.name == "adagrad":
             for p, s, g in zip(params, self.second, grads):
                 s += g**2
                 p -= self.lr * g / (np.sqrt(s) + self.epsilon)
+            self.rates = [self.lr / (np.sqrt(s) + self.epsilon) for s in self.second]
         else:
             raise ValueError(self.name)
 
@@ -172,7 +176,7 @@ def train_epoch(coefs, intercepts, X, Y, sw, order, batch_size, hidden, loss, al
     """One epoch of minibatches in the given row order; returns scikit-learn's epoch loss.
 
     L1 is a proximal step after each optimizer step: coefficients are soft-thresholded by
-    ``rate * l1 / sw_sum`` (intercepts are not penalised)."""
+    their step size times ``l1 / sw_sum`` (intercepts are not penalised)."""
     n = X.shape[0]
     total = 0.0
     for start in range(0, n, batch_size):
@@ -181,8 +185,8 @@ def train_epoch(coefs, intercepts, X, Y, sw, order, batch_size, hidden, loss, al
         value, gc, gi = backprop(coefs, intercepts, X[rows], Y[rows], w, hidden, loss, alpha, slope, huber_delta, l1)
         optimizer.step(coefs + intercepts, gc + gi)
         if l1:
-            thr = optimizer.rate * l1 / (len(rows) if w is None else w.sum())
-            for W in coefs:
-                W[...] = soft_threshold(W, thr)
+            scale = l1 / (len(rows) if w is None else w.sum())
+            for W, rate in zip(coefs, optimizer.rates):
+                W[...] = soft_threshold(W, rate * scale)
         total += value * len(rows)
     return total / n

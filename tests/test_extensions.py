@@ -1,0 +1,191 @@
+"""What fusedmlp adds to scikit-learn's MLP, shown working on data and checked against
+formulas and the NumPy reference: L1, class weights, robust losses, schedules, per-layer
+activations, validation data and the validation-loss early stopping."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import recall_score
+
+from fusedmlp import MLPClassifier, MLPRegressor
+from tests.reference import numpy_mlp as ref
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _classification(n=400, weights=None, seed=0):
+    X, y = make_classification(n_samples=n, n_features=10, n_informative=4, n_redundant=0, weights=weights,
+                               random_state=seed)
+    return X, y
+
+
+def test_l1_drives_weights_to_exactly_zero_where_l2_does_not():
+    X, y = _classification()
+    rng = np.random.RandomState(0)
+    X = np.hstack([X, rng.randn(X.shape[0], 10)])  # ten irrelevant features
+    kw = dict(hidden_layer_sizes=(16,), max_iter=60, random_state=0, learning_rate_init=0.01)
+    l2 = MLPClassifier(alpha=1.0, **kw).fit(X, y)
+    l1 = MLPClassifier(alpha=0.0, l1=1.0, **kw).fit(X, y)
+    assert np.count_nonzero(l2.coefs_[0] == 0) == 0
+    assert np.mean(l1.coefs_[0] == 0) > 0.3
+    assert np.mean(l1.coefs_[0][10:] == 0) > np.mean(l1.coefs_[0][:10] == 0)  # the noise goes first
+    assert l1.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop", "adagrad"])
+def test_l1_in_every_batch_mode_keeps_zeros_exact(solver):
+    X, y = _classification(n=60)
+    for batch_size in (1, 16, 60):
+        # l1, like alpha, is divided by the batch's weight: the same strength per sample
+        est = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, batch_size=batch_size, l1=2.0 * batch_size,
+                            alpha=0.0,
+                            max_iter=5, learning_rate_init=0.05, random_state=0).fit(X, y)
+        assert np.count_nonzero(est.coefs_[0] == 0) > 0, batch_size
+
+
+def test_class_weight_balanced_raises_minority_recall():
+    X, y = _classification(n=1000, weights=[0.95], seed=3)
+    kw = dict(hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    plain = MLPClassifier(**kw).fit(X, y)
+    balanced = MLPClassifier(class_weight="balanced", **kw).fit(X, y)
+    assert recall_score(y, balanced.predict(X)) > recall_score(y, plain.predict(X)) + 0.1
+
+
+def test_class_weight_dict_equals_the_same_sample_weights():
+    X, y = _classification(n=100)
+    kw = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+    a = MLPClassifier(class_weight={0: 3.0, 1: 1.0}, **kw).fit(X, y, sample_weight=np.full(100, 0.5))
+    b = MLPClassifier(**kw).fit(X, y, sample_weight=np.where(y == 0, 1.5, 0.5))
+    np.testing.assert_allclose(a._params, b._params, rtol=1e-12)
+
+
+def test_class_weight_balanced_is_refused_by_partial_fit():
+    X, y = _classification(n=50)
+    with pytest.raises(ValueError, match="partial_fit"):
+        MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+
+
+def test_absolute_error_resists_outliers_where_squared_error_does_not():
+    X, y = make_regression(n_samples=300, n_features=5, noise=0.5, random_state=0)
+    y = y / y.std()
+    y_dirty = y.copy()
+    y_dirty[::10] += 30.0  # every tenth target is a gross outlier
+    clean = np.ones(300, bool)
+    clean[::10] = False
+    kw = dict(hidden_layer_sizes=(16,), max_iter=300, learning_rate_init=0.01, random_state=0)
+    for loss in ("absolute_error", "huber"):
+        robust = MLPRegressor(loss=loss, **kw).fit(X, y_dirty)
+        squared = MLPRegressor(loss="squared_error", **kw).fit(X, y_dirty)
+        err_robust = np.median(np.abs(robust.predict(X[clean]) - y[clean]))
+        err_squared = np.median(np.abs(squared.predict(X[clean]) - y[clean]))
+        assert err_robust < 0.5 * err_squared, loss
+
+
+def _rates(learning_rate, n_epochs=12, **kw):
+    X, y = _classification(n=40)
+    est = MLPClassifier(hidden_layer_sizes=(4,), solver="adam", learning_rate=learning_rate, learning_rate_init=0.01,
+                        max_iter=n_epochs, tol=0.0, n_iter_no_change=1000, random_state=0, **kw).fit(X, y)
+    return np.array(est.learning_rate_curve_)
+
+
+def test_schedules_follow_their_formulas():
+    t = np.arange(12)
+    np.testing.assert_allclose(_rates("constant"), 0.01)
+    np.testing.assert_allclose(_rates("inverse_time", lr_decay=0.5), 0.01 / (1 + 0.5 * t))
+    tri = 1 - np.abs(2 * ((t % 4) / 4) - 1)
+    np.testing.assert_allclose(_rates("cyclic", max_learning_rate=0.05, lr_period=4), 0.01 + 0.04 * tri)
+    np.testing.assert_allclose(_rates("cosine", lr_period=6), [0.005 * (1 + math.cos(math.pi * (e % 6) / 6)) for e in t])
+    np.testing.assert_allclose(_rates("cosine"), 0.005 * (1 + np.cos(np.pi * t / 12)))  # period: max_iter
+
+
+def test_schedules_apply_to_adam_too():
+    """The recorded rate is the one used: a cosine schedule changes Adam's trajectory."""
+    X, y = _classification(n=80)
+    kw = dict(hidden_layer_sizes=(4,), solver="adam", max_iter=6, random_state=0)
+    a = MLPClassifier(**kw).fit(X, y)
+    b = MLPClassifier(learning_rate="cosine", **kw).fit(X, y)
+    assert a.loss_curve_[0] == b.loss_curve_[0]  # first epoch: same rate
+    assert not np.allclose(a._params, b._params)
+
+
+def test_per_layer_activations_and_leaky_slope_match_the_reference_forward():
+    X, y = _classification(n=50)
+    est = MLPClassifier(hidden_layer_sizes=(6, 5), activation=["leaky_relu", "tanh"], negative_slope=0.2,
+                        max_iter=3, random_state=0).fit(X, y)
+    acts = ref.forward(est.coefs_, est.intercepts_, X, ["leaky_relu", "tanh"], "logistic", slope=0.2)
+    np.testing.assert_allclose(est.predict_proba(X)[:, 1], acts[-1].ravel(), rtol=1e-12)
+
+
+def test_activation_list_must_match_the_hidden_layers():
+    X, y = _classification(n=20)
+    with pytest.raises(ValueError, match="2 hidden layers"):
+        MLPClassifier(hidden_layer_sizes=(3, 3), activation=["relu"]).fit(X, y)
+    with pytest.raises(ValueError, match="'softplus'"):
+        MLPClassifier(hidden_layer_sizes=(3,), activation=["softplus"]).fit(X, y)
+
+
+def test_validation_data_records_the_reference_objective():
+    """The last validation loss is the reference objective (L2 and L1 included) of the
+    final weights on the validation set, and the score is scikit-learn's."""
+    X, y = _classification(n=300)
+    X_val, y_val = X[200:], y[200:]
+    est = MLPClassifier(hidden_layer_sizes=(7,), alpha=0.01, l1=0.001, max_iter=8, random_state=0)
+    est.fit(X[:200], y[:200], validation_data=(X_val, y_val))
+    assert len(est.validation_loss_curve_) == len(est.validation_scores_) == est.n_iter_ == 8
+    expected, _, _ = ref.backprop(est.coefs_, est.intercepts_, X_val, y_val[:, None].astype(float), None, "relu",
+                                  "binary_log_loss", 0.01, l1=0.001)
+    np.testing.assert_allclose(est.validation_loss_curve_[-1], expected, rtol=1e-10)
+    assert est.validation_scores_[-1] == est.score(X_val, y_val)
+    assert est.best_validation_loss_ == min(est.validation_loss_curve_)
+
+
+def test_validation_data_replaces_the_split_in_early_stopping():
+    X, y = make_regression(n_samples=200, n_features=4, noise=5.0, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True, max_iter=50, random_state=0)
+    est.fit(X[:150], y[:150], validation_data=(X[150:], y[150:], np.ones(50)))
+    assert est.t_ == 150 * est.n_iter_  # all training rows were trained on
+    assert est.best_validation_score_ == max(est.validation_scores_)
+
+
+@pytest.mark.parametrize("restore", [True, False])
+def test_early_stopping_on_validation_loss_and_restoring_the_best_weights(restore):
+    X, y = _classification(n=300, seed=1)
+    rng = np.random.RandomState(0)
+    y_noisy = np.where(rng.rand(300) < 0.3, 1 - y, y)  # label noise: it overfits and the loss turns up
+    X_val, y_val = X[200:], y_noisy[200:]
+    est = MLPClassifier(hidden_layer_sizes=(64,), early_stopping=True, monitor="loss", n_iter_no_change=5,
+                        learning_rate_init=0.02, max_iter=300, restore_best_weights=restore, random_state=0)
+    est.fit(X[:200], y_noisy[:200], validation_data=(X_val, y_val))
+    assert est.n_iter_ < 300
+    curve = est.validation_loss_curve_
+    assert np.argmin(curve) == len(curve) - 1 - (est.n_iter_no_change + 1)
+    # the weights held are the best epoch's (restore) or the last epoch's
+    value, _, _ = ref.backprop(est.coefs_, est.intercepts_, X_val, y_val[:, None].astype(float), None, "relu",
+                               "binary_log_loss", est.alpha)
+    np.testing.assert_allclose(value, min(curve) if restore else curve[-1], rtol=1e-9)
+
+
+def test_min_delta_controls_what_counts_as_an_improvement():
+    X, y = _classification(n=100)
+    kw = dict(hidden_layer_sizes=(8,), max_iter=200, n_iter_no_change=2, random_state=0)
+    strict = MLPClassifier(min_delta=0.05, **kw).fit(X, y)
+    loose = MLPClassifier(min_delta=0.0, **kw).fit(X, y)
+    assert strict.n_iter_ < loose.n_iter_
+
+
+def test_bad_validation_data_is_a_clear_error():
+    X, y = _classification(n=30)
+    with pytest.raises(ValueError, match="tuple"):
+        MLPClassifier(max_iter=2).fit(X, y, validation_data=X)
+    with pytest.raises(ValueError, match="10 samples in X_val but 9"):
+        MLPClassifier(max_iter=2).fit(X, y, validation_data=(X[:10], y[:9]))
+    with pytest.raises(ValueError, match="lbfgs"):
+        MLPClassifier(solver="lbfgs", max_iter=2).fit(X, y, validation_data=(X, y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(ValueError, match="features"):
+            MLPClassifier(max_iter=2).fit(X, y, validation_data=(X[:, :3], y))
