@@ -72,4 +72,6 @@ SLOPE = 8  # leaky ReLU slope
 HUBER_DELTA = 9
 RHO = 10  # RMSprop decay
 CLIP_EPS = 11  # probability clipping for log-losses: machine epsilon of the dtype
-N_HYPER = 12
+DROPOUT_SEED = 12  # seed of this epoch's dropout masks (an integer below 2**53)
+N_HYPER = 13
+# hyper[N_HYPER + i], when present, is the dropout rate of hidden layer i (training only)

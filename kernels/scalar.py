@@ -5,9 +5,12 @@ All are inlined into their callers; integer codes passed as literals fold away.
 
 import math
 
+import numpy as np
+
 from ._codes import (
     ABSOLUTE_ERROR,
     BINARY_LOG_LOSS,
+    N_HYPER,
     EXP,
     HUBER,
     IDENTITY,
@@ -185,3 +188,29 @@ def rmsprop_step(p, s, g, lr, rho, one_minus_rho, eps):
 def adagrad_step(p, s, g, lr, eps):
     s = s + g * g
     return p - lr * g / (math.sqrt(s) + eps), s
+
+
+# --- dropout ----------------------------------------------------------------------------
+
+
+@jit_inline
+def dropout_rate(hyper, layer):
+    """Dropout rate of hidden layer ``layer`` (0 when ``hyper`` carries none)."""
+    if hyper.shape[0] > N_HYPER + layer:
+        return hyper[N_HYPER + layer]
+    return 0.0
+
+
+@jit_inline
+def dropout_uniform(seed, row, layer, unit):
+    """A uniform number in [0, 1) for one unit of one sample: splitmix64 of a counter.
+
+    Counter-based, so a mask is recomputed where it is needed (backward pass, any device)
+    instead of stored, and depends only on the seed and the sample's position in the epoch.
+    """
+    x = (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(row) * np.uint64(0xD1B54A32D192ED03)
+         + np.uint64(layer) * np.uint64(0x8CB92BA72F3D8DD7) + np.uint64(unit))
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    return np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)

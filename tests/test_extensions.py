@@ -189,3 +189,45 @@ def test_bad_validation_data_is_a_clear_error():
         warnings.simplefilter("ignore", ConvergenceWarning)
         with pytest.raises(ValueError, match="features"):
             MLPClassifier(max_iter=2).fit(X, y, validation_data=(X[:, :3], y))
+
+
+def test_dropout_reduces_the_train_validation_gap_on_an_overfitting_set():
+    from sklearn.metrics import log_loss
+
+    X, y = make_classification(n_samples=300, n_features=40, n_informative=5, flip_y=0.1, random_state=0)
+    X_tr, y_tr, X_val, y_val = X[:150], y[:150], X[150:], y[150:]
+    gaps = {}
+    for rate in (0.0, 0.8):
+        est = MLPClassifier(hidden_layer_sizes=(256,), dropout=rate, batch_size=32, max_iter=100, random_state=0)
+        est.fit(X_tr, y_tr)
+        gaps[rate] = log_loss(y_val, est.predict_proba(X_val)) - log_loss(y_tr, est.predict_proba(X_tr))
+    assert gaps[0.8] < 0.8 * gaps[0.0]
+
+
+def test_dropout_is_off_at_prediction_and_reproducible():
+    X, y = _classification(n=80)
+    kw = dict(hidden_layer_sizes=(16, 8), dropout=[0.3, 0.1], max_iter=5, random_state=0)
+    a = MLPClassifier(**kw).fit(X, y)
+    b = MLPClassifier(**kw).fit(X, y)
+    np.testing.assert_array_equal(a._params, b._params)  # masks drawn from random_state
+    acts = ref.forward(a.coefs_, a.intercepts_, X, "relu", "logistic")  # the whole network
+    np.testing.assert_allclose(a.predict_proba(X)[:, 1], acts[-1].ravel(), rtol=1e-12)
+    c = MLPClassifier(**dict(kw, dropout=0.0)).fit(X, y)
+    assert not np.allclose(a._params, c._params)
+
+
+def test_dropout_zero_keeps_scikit_learns_random_stream():
+    X, y = _classification(n=80)
+    a = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    b = MLPClassifier(hidden_layer_sizes=(8,), dropout=[0.0], max_iter=5, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(a._params, b._params)
+
+
+def test_dropout_errors_are_clear():
+    X, y = _classification(n=30)
+    with pytest.raises(ValueError, match="2 hidden layers"):
+        MLPClassifier(hidden_layer_sizes=(3, 3), dropout=[0.1]).fit(X, y)
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        MLPClassifier(hidden_layer_sizes=(3,), dropout=[1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="lbfgs"):
+        MLPClassifier(solver="lbfgs", dropout=0.2).fit(X, y)

@@ -8,9 +8,9 @@ import math
 
 from .._codes import EXP, IDENTITY, LEAKY_RELU, LOGISTIC, RELU, SOFTMAX, STEP, TANH
 from .._jit import jit_inline, jit_kernel, like
-from ..scalar import act, dact
+from ..scalar import act, dact, dropout_uniform
 
-__all__ = ["bias_activation", "activation_derivative"]
+__all__ = ["bias_activation", "activation_derivative", "dropout", "dropout_derivative"]
 
 
 @jit_inline
@@ -88,3 +88,36 @@ def activation_derivative(D, A, code, slope):
         _derivative_rows(D, A, LEAKY_RELU, slope)
     elif code == EXP:
         _derivative_rows(D, A, EXP, slope)
+
+
+@jit_kernel
+def dropout(A, rate, seed, row0, layer):
+    """Inverted dropout of activations ``A`` (row ``r`` is sample ``row0 + r`` of the epoch):
+    each unit is zeroed with probability ``rate``, the others scaled by ``1 / (1 - rate)``, so
+    the expectation is unchanged.  Mutates ``A``."""
+    scale = like(A, 1.0 / (1.0 - rate))
+    zero = like(A, 0.0)
+    n_rows, n_units = A.shape
+    for r in range(n_rows):
+        for j in range(n_units):
+            if dropout_uniform(seed, row0 + r, layer, j) < rate:
+                A[r, j] = zero
+            else:
+                A[r, j] *= scale
+
+
+@jit_kernel
+def dropout_derivative(D, A, code, slope, rate, seed, row0, layer):
+    """``activation_derivative`` for a layer whose activations ``A`` went through ``dropout``
+    (same ``rate``, ``seed``, ``row0``, ``layer``): ``D <- D * mask / (1 - rate) * act'(a)``,
+    ``a = A * (1 - rate)`` being a kept unit's activation before scaling.  Mutates ``D``."""
+    keep = like(A, 1.0 - rate)
+    scale = like(A, 1.0 / (1.0 - rate))
+    zero = like(A, 0.0)
+    n_rows, n_units = D.shape
+    for r in range(n_rows):
+        for j in range(n_units):
+            if dropout_uniform(seed, row0 + r, layer, j) < rate:
+                D[r, j] = zero
+            else:
+                D[r, j] *= scale * dact(A[r, j] * keep, code, slope)

@@ -6,13 +6,19 @@ first layer reads its input from one of three places: the dense rows ``X[start:s
 (``data``, ``indices``, ``indptr`` non-empty; ``X`` is then a ``(0, n_features)`` dummy).
 Matrix products go through BLAS (``np.dot`` into preallocated views); bias, activation and
 derivative are fused around them.  Nothing is allocated.
+
+``hyper`` gives the leaky-ReLU slope and, when training with dropout, each hidden layer's
+rate and the epoch's seed (``_codes``); batch row ``r`` is sample ``start + r`` of the epoch
+for the dropout masks.
 """
 
 import numpy as np
 
+from .._codes import DROPOUT_SEED, SLOPE
 from .._jit import jit_blas, jit_inline, jit_kernel, like
 from ..layout import coef_view, intercept_view, layer_view, row_width
-from .activations import activation_derivative, bias_activation
+from ..scalar import dropout_rate
+from .activations import activation_derivative, bias_activation, dropout, dropout_derivative
 
 __all__ = ["forward", "backward", "csr_dot", "csr_grad"]
 
@@ -52,7 +58,7 @@ def csr_grad(data, indices, indptr, rows, start, direct, D, out):
 
 
 @jit_blas
-def forward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts):
+def forward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows, start, direct, acts):
     """Fill every layer of ``acts`` for a batch; return the output layer's view.
 
     ``acts`` holds exactly the batch: ``n_rows * sum(units[1:])`` elements, laid out as in
@@ -61,6 +67,7 @@ def forward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows,
     n_layers = units.shape[0] - 1
     n_rows = acts.shape[0] // row_width(units)
     sparse = indptr.shape[0] > 0
+    slope = hyper[SLOPE]
     Z = layer_view(acts, units, 1, n_rows)
     for i in range(n_layers):
         W = coef_view(params, units, i)
@@ -75,11 +82,14 @@ def forward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows,
         else:
             np.dot(layer_view(acts, units, i, n_rows), W, Z)
         bias_activation(Z, intercept_view(params, units, i), act_codes[i], slope)
+        rate = dropout_rate(hyper, i) if i < n_layers - 1 else 0.0
+        if rate > 0:
+            dropout(Z, rate, hyper[DROPOUT_SEED], start, i)
     return Z
 
 
 @jit_blas
-def backward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts, deltas,
+def backward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows, start, direct, acts, deltas,
              grads):
     """Back-propagate the output delta already in ``deltas`` to raw gradients.
 
@@ -90,6 +100,7 @@ def backward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows
     n_layers = units.shape[0] - 1
     n_rows = acts.shape[0] // row_width(units)
     sparse = indptr.shape[0] > 0
+    slope = hyper[SLOPE]
     for i in range(n_layers - 1, -1, -1):
         D = layer_view(deltas, units, i + 1, n_rows)
         GW = coef_view(grads, units, i)
@@ -110,7 +121,12 @@ def backward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows
         if i > 0:
             D_prev = layer_view(deltas, units, i, n_rows)
             np.dot(D, coef_view(params, units, i).T, D_prev)
-            activation_derivative(D_prev, layer_view(acts, units, i, n_rows), act_codes[i - 1], slope)
+            A = layer_view(acts, units, i, n_rows)
+            rate = dropout_rate(hyper, i - 1)
+            if rate > 0:
+                dropout_derivative(D_prev, A, act_codes[i - 1], slope, rate, hyper[DROPOUT_SEED], start, i - 1)
+            else:
+                activation_derivative(D_prev, A, act_codes[i - 1], slope)
 
 
 
@@ -124,22 +140,27 @@ def _axpy(a, x, y):
 
 
 @jit_kernel
-def forward_row(params, units, act_codes, slope, x, data, indices, lo, hi, acts, first_done):
+def forward_row(params, units, act_codes, hyper, x, data, indices, lo, hi, acts, first_done, row):
     """Forward one sample; ``acts`` holds one row per layer (``sum(units[1:])`` elements).
 
     The input is the dense vector ``x`` or (``x`` empty) the CSR entries ``data[lo:hi]`` at
     columns ``indices[lo:hi]``.  With ``first_done`` the first layer's product ``x @ W`` is
     already in ``acts`` (accumulated by the previous sample's update) and only its bias and
-    activation are applied.  Mutates ``acts``.
+    activation are applied.  The sample is number ``row`` of the epoch (dropout masks).
+    Mutates ``acts``.
     """
     n_layers = units.shape[0] - 1
     sparse = x.shape[0] == 0
+    slope = hyper[SLOPE]
     for i in range(n_layers):
         W = coef_view(params, units, i)
         Z = layer_view(acts, units, i + 1, 1)
         z = Z[0]
+        rate = dropout_rate(hyper, i) if i < n_layers - 1 else 0.0
         if i == 0 and first_done:
             bias_activation(Z, intercept_view(params, units, i), act_codes[i], slope)
+            if rate > 0:
+                dropout(Z, rate, hyper[DROPOUT_SEED], row, i)
             continue
         z[:] = 0
         if i == 0 and sparse:
@@ -153,11 +174,14 @@ def forward_row(params, units, act_codes, slope, x, data, indices, lo, hi, acts,
             for k in range(a.shape[0]):
                 _axpy(a[k], W[k], z)
         bias_activation(Z, intercept_view(params, units, i), act_codes[i], slope)
+        if rate > 0:
+            dropout(Z, rate, hyper[DROPOUT_SEED], row, i)
 
 
 @jit_kernel
-def backprop_row(params, units, act_codes, slope, acts, deltas, i):
-    """Delta of layer ``i`` (1-based hidden layer) from the delta above it, one sample.
+def backprop_row(params, units, act_codes, hyper, acts, deltas, i, row):
+    """Delta of layer ``i`` (1-based hidden layer) from the delta above it, for sample
+    number ``row`` of the epoch.
 
     Reads the coefficients of layer ``i`` before they are updated.  Mutates ``deltas``.
     """
@@ -171,4 +195,9 @@ def backprop_row(params, units, act_codes, slope, acts, deltas, i):
         for j in range(d.shape[0]):
             s += w[j] * d[j]
         d_prev[k] = s
-    activation_derivative(D_prev, layer_view(acts, units, i, 1), act_codes[i - 1], slope)
+    A = layer_view(acts, units, i, 1)
+    rate = dropout_rate(hyper, i - 1)
+    if rate > 0:
+        dropout_derivative(D_prev, A, act_codes[i - 1], hyper[SLOPE], rate, hyper[DROPOUT_SEED], row, i - 1)
+    else:
+        activation_derivative(D_prev, A, act_codes[i - 1], hyper[SLOPE])

@@ -17,7 +17,7 @@ Inputs are read, never written; read-only (memory-mapped) inputs work.
 
 import numpy as np
 
-from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, NESTEROV, SLOPE
+from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, NESTEROV
 from .._jit import jit_blas, jit_inline, jit_kernel
 from ..layout import coef_view, intercept_view, layer_view, n_coefs, row_width
 from ._fpenv import flush_subnormals, restore_fp_mode
@@ -33,8 +33,7 @@ def _chunk_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, ind
                     start, direct, acts, deltas, grads):
     """Forward, output delta and backward for the rows ``acts`` holds; return (loss, weight sum)."""
     n_layers = units.shape[0] - 1
-    slope = hyper[SLOPE]
-    out = forward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts)
+    out = forward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows, start, direct, acts)
     n_rows = out.shape[0]
     D = layer_view(deltas, units, n_layers, n_rows)
     weighted = sw.shape[0] > 0
@@ -46,7 +45,7 @@ def _chunk_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, ind
     else:
         loss = output_delta(out, Yg, swg, D, loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
         sw_sum = _weight_sum(swg, n_rows)
-    backward(params, units, act_codes, slope, X, Xg, data, indices, indptr, rows, start, direct, acts, deltas, grads)
+    backward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows, start, direct, acts, deltas, grads)
     return loss, sw_sum
 
 
@@ -178,7 +177,6 @@ def _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, d
     sparse = indptr.shape[0] > 0
     weighted = sw.shape[0] > 0
     shuffled = order.shape[0] > 0
-    slope = hyper[SLOPE]
     alpha = hyper[ALPHA]
     l1 = hyper[L1]
     nesterov = hyper[NESTEROV] != 0
@@ -190,7 +188,7 @@ def _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, d
         lo = indptr[row] if sparse else 0
         hi = indptr[row + 1] if sparse else 0
         x = no_x if sparse else X[row]
-        forward_row(params, units, act_codes, slope, x, data, indices, lo, hi, acts, t > 0)
+        forward_row(params, units, act_codes, hyper, x, data, indices, lo, hi, acts, t > 0, t)
         out = layer_view(acts, units, n_layers, 1)
         loss = output_delta(out, Y[row : row + 1], sw[row : row + 1] if weighted else sw,
                             layer_view(deltas, units, n_layers, 1), loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
@@ -200,7 +198,7 @@ def _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, d
         pen = 0.0
         for i in range(n_layers - 1, -1, -1):
             if i > 0:
-                backprop_row(params, units, act_codes, slope, acts, deltas, i)
+                backprop_row(params, units, act_codes, hyper, acts, deltas, i, t)
             W, S0, S1 = coef_view(params, units, i), coef_view(opt_state[0], units, i), coef_view(opt_state[last], units, i)
             b, s0, s1 = intercept_view(params, units, i), intercept_view(opt_state[0], units, i), intercept_view(opt_state[last], units, i)
             d = layer_view(deltas, units, i + 1, 1)[0]
@@ -248,6 +246,7 @@ def _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, ind
     # Numba compile a separate specialisation of the whole forward/backward chain.
     direct = Y.shape[0] >= 0
     start = indptr.shape[0] * 0
+    hyper = hyper[:N_HYPER]  # the L-BFGS objective is deterministic: no dropout
     loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, X[:0], data, indices, indptr, Y,
                                    Y[:0], sw, sw[:0], indptr[:0], start, direct, Y.shape[0], acts, deltas, grads,
                                    chunk_grads)
@@ -277,11 +276,12 @@ def _evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indp
     chunk = acts.shape[0] // width
     weighted = sw.shape[0] > 0
     direct = n >= 0  # computed, not a literal True (see _loss_grad)
+    hyper = hyper[:N_HYPER]  # no dropout outside training
     loss = 0.0
     sw_sum = 0.0
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
-        out = forward(params, units, act_codes, hyper[SLOPE], X, X[:0], data, indices, indptr, indptr[:0], start,
+        out = forward(params, units, act_codes, hyper, X, X[:0], data, indices, indptr, indptr[:0], start,
                       direct, acts[: m * width])
         swb = sw[start : start + m] if weighted else sw
         loss += output_delta(out, Y[start : start + m], swb, layer_view(deltas[: m * width], units, n_layers, m),
@@ -311,9 +311,10 @@ def _predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out
     width = row_width(units)
     block = max(1, buf.shape[0] // width)
     direct = n >= 0  # computed, not a literal True (see _loss_grad)
+    hyper = hyper[:N_HYPER]  # no dropout outside training
     for start in range(0, n, block):
         stop = min(start + block, n)
-        res = forward(params, units, act_codes, hyper[SLOPE], X, X[:0], data, indices, indptr, indptr[:0], start,
+        res = forward(params, units, act_codes, hyper, X, X[:0], data, indices, indptr, indptr[:0], start,
                       direct, buf[: (stop - start) * width])
         out[start:stop] = res
 

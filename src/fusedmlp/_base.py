@@ -62,6 +62,11 @@ _EXTRA_PARAMS_DOC = """\
         loss.
     min_delta : float or None, default=None
         Smallest change that counts as an improvement for the stopping rules (None: ``tol``).
+    dropout : float or list of float, default=0.0
+        Inverted dropout: the probability of zeroing each hidden unit during training (one
+        rate, or one per hidden layer); kept units are scaled by ``1 / (1 - rate)`` and
+        prediction uses the whole network.  Masks are drawn from ``random_state``.
+        Stochastic solvers only.
     restore_best_weights : bool, default=True
         With early stopping, end with the weights of the best validation epoch (scikit-learn's
         behaviour); False keeps the last epoch's weights.
@@ -186,6 +191,7 @@ class BaseFusedMLP(BaseEstimator, ABC):
         # beyond scikit-learn
         "negative_slope": [Interval(Real, 0, None, closed="left")],
         "l1": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
         "rho": [Interval(Real, 0, 1, closed="left")],
         "lr_decay": [Interval(Real, 0, None, closed="left")],
         "max_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
@@ -286,13 +292,32 @@ class BaseFusedMLP(BaseEstimator, ABC):
             raise ValueError(f"activation {bad[0]!r} is not one of {sorted(_HIDDEN_ACTIVATIONS)}.")
         return names
 
+    def _dropout_rates(self, n_hidden):
+        """Dropout rate of each hidden layer (``dropout`` may be one rate or a list)."""
+        rates = self.dropout
+        if isinstance(rates, Real):
+            return [float(rates)] * n_hidden
+        rates = [float(r) for r in rates]
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout has {len(rates)} rates but there are {n_hidden} hidden layers: give one rate, or one per "
+                "hidden layer."
+            )
+        if any(not 0 <= r < 1 for r in rates):
+            raise ValueError(f"dropout rates must be in [0, 1), got {rates}.")
+        return rates
+
     def _activation_codes(self):
         hidden = [codes.ACTIVATIONS[a] for a in self._hidden_activations(self.n_layers_ - 2)]
         out = codes.ACTIVATIONS[self.out_activation_]
         return np.array(hidden + [out], dtype=np.int64)
 
-    def _hyper(self, learning_rate, dtype):
-        h = np.zeros(codes.N_HYPER)
+    def _hyper(self, learning_rate, dtype, dropout_seed=None):
+        """Kernel hyper-parameters; with ``dropout_seed`` (training) the dropout rates too."""
+        rates = [] if dropout_seed is None else self._dropout_rates(self.n_layers_ - 2)
+        h = np.zeros(codes.N_HYPER + len(rates))
+        h[codes.N_HYPER :] = rates
+        h[codes.DROPOUT_SEED] = dropout_seed or 0
         h[codes.LR] = learning_rate
         h[codes.MOMENTUM] = self.momentum
         h[codes.NESTEROV] = float(self.nesterovs_momentum)
@@ -396,8 +421,10 @@ class BaseFusedMLP(BaseEstimator, ABC):
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(kern, X, y, sample_weight, incremental, validation_data)
         else:
-            if validation_data is not None:
-                raise ValueError("validation_data needs a stochastic solver (sgd, adam, rmsprop, adagrad), not lbfgs.")
+            for name, used in (("validation_data", validation_data is not None), ("dropout", any(self._dropout_rates(
+                    self.n_layers_ - 2)))):
+                if used:
+                    raise ValueError(f"{name} needs a stochastic solver (sgd, adam, rmsprop, adagrad), not lbfgs.")
             self._fit_lbfgs(kern, X, y, sample_weight)
 
         if not np.isfinite(self._params).all():
@@ -491,6 +518,7 @@ class BaseFusedMLP(BaseEstimator, ABC):
         loss_code = self._loss_code()
         opt = self._optimizer
         no_order = np.empty(0, np.int64)
+        dropout = any(self._dropout_rates(self.n_layers_ - 2))
 
         try:
             self.n_iter_ = 0
@@ -499,8 +527,11 @@ class BaseFusedMLP(BaseEstimator, ABC):
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
                 rate = opt.epoch_rate()
                 self.learning_rate_curve_.append(rate)
+                # masks drawn from random_state only when there is dropout: the default
+                # configuration keeps scikit-learn's random stream
+                seed = self._random_state.randint(2**31 - 1) + 1 if dropout else None
                 self.loss_ = _backend.train_epoch(
-                    kern, self._params, self._units, act_codes, loss_code, opt.code, self._hyper(rate, dtype), Xd,
+                    kern, self._params, self._units, act_codes, loss_code, opt.code, self._hyper(rate, dtype, seed), Xd,
                     data, indices, indptr, y_train, sw, sample_idx if self.shuffle else no_order, batch_size, ws,
                     opt.state, opt.step,
                 )

@@ -31,8 +31,13 @@ class Net:
         coefs, intercepts = self.views()
         return [c.astype(np.float64) for c in coefs], [b.astype(np.float64) for b in intercepts]
 
-    def hyper(self, lr=0.1, alpha=0.0, momentum=0.9, nesterov=True, slope=0.01, huber_delta=1.0, rho=0.9, l1=0.0):
-        h = np.zeros(C.N_HYPER)
+    def hyper(self, lr=0.1, alpha=0.0, momentum=0.9, nesterov=True, slope=0.01, huber_delta=1.0, rho=0.9, l1=0.0,
+              dropout=None, seed=0):
+        """Kernel hyper-parameters; ``dropout`` is one rate per hidden layer."""
+        h = np.zeros(C.N_HYPER + (0 if dropout is None else len(dropout)))
+        if dropout is not None:
+            h[C.N_HYPER :] = dropout
+            h[C.DROPOUT_SEED] = seed
         h[C.L1] = l1
         h[C.LR], h[C.ALPHA], h[C.MOMENTUM], h[C.NESTEROV] = lr, alpha, momentum, float(nesterov)
         h[C.BETA_1], h[C.BETA_2], h[C.EPSILON] = 0.9, 0.999, 1e-8

@@ -15,11 +15,13 @@ N = 7
 
 def _reference_epoch(net, X, Y, sw, order, batch_size, optimizer, hyper):
     coefs, intercepts = net.views64()
+    rates = hyper[C.N_HYPER :]
+    dropout = (rates, int(hyper[C.DROPOUT_SEED])) if len(rates) else None
     opt = ref.Optimizer(optimizer, coefs + intercepts, hyper[C.LR], momentum=hyper[C.MOMENTUM],
                         nesterov=bool(hyper[C.NESTEROV]), rho=hyper[C.RHO])
     loss = ref.train_epoch(coefs, intercepts, X.astype(float), Y.astype(float), sw, order, batch_size, net.hidden,
                            net.loss, hyper[C.ALPHA], opt, slope=hyper[C.SLOPE], huber_delta=hyper[C.HUBER_DELTA],
-                           l1=hyper[C.L1])
+                           l1=hyper[C.L1], dropout=dropout)
     return loss, flat(coefs, intercepts)
 
 
@@ -130,3 +132,65 @@ def test_evaluate_matches_reference_objective(loss, sparse, dtype):
     value = evaluate(net.params, net.units, net.act_codes, net.loss_code, h, *split_X(X, sparse), Y,
                      sw.astype(dtype), ws["acts"], ws["deltas"])
     np.testing.assert_allclose(value, expected, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("batch_size", [1, 3, 13])
+@pytest.mark.parametrize("hidden", ref.ACTIVATIONS)
+def test_dropout_epoch_matches_reference(hidden, batch_size, dtype):
+    """Inverted dropout, a rate per hidden layer, masks from the seed and the sample's
+    position in the epoch: the same masks and gradients as the reference in every mode."""
+    net = Net([5, 8, 6, 3], [hidden, "relu"], "log_loss", dtype, seed=4)
+    X, Y = make_data(13, 5, 3, "log_loss", dtype)
+    order = np.random.RandomState(2).permutation(13).astype(np.int64)
+    h = net.hyper(lr=0.05, alpha=0.01, dropout=[0.5, 0.25], seed=1234)
+    expected_loss, expected_params = _reference_epoch(net, X, Y, None, order, batch_size, "adam", h)
+    loss_value, _, _ = run_epoch(net, X, Y, None, order, batch_size, C.ADAM, h, chunk=2)
+    np.testing.assert_allclose(loss_value, expected_loss, **TOL[dtype])
+    np.testing.assert_allclose(net.params, expected_params, **TOL[dtype])
+
+
+def test_dropout_masks_change_the_epoch_and_a_zero_rate_does_not():
+    X, Y = make_data(13, 5, 3, "log_loss")
+    order = np.arange(13, dtype=np.int64)
+    results = []
+    for rates, seed in (([0.0, 0.0], 1), (None, 0), ([0.5, 0.0], 1), ([0.5, 0.0], 2)):
+        net = Net([5, 8, 6, 3], ["tanh", "relu"], "log_loss", seed=4)
+        run_epoch(net, X, Y, None, order, 3, C.SGD, net.hyper(lr=0.05, dropout=rates, seed=seed))
+        results.append(net.params)
+    np.testing.assert_array_equal(results[0], results[1])
+    assert not np.allclose(results[1], results[2])
+    assert not np.allclose(results[2], results[3])
+
+
+def test_dropout_keeps_the_expected_activation():
+    """Each unit is kept with probability 1 - rate and scaled by 1 / (1 - rate)."""
+    from fusedmlp._kernels.cpu.activations import dropout
+
+    A = np.ones((4000, 50))
+    dropout(A, 0.3, 99.0, 0, 0)
+    assert set(np.unique(A)) == {0.0, 1 / 0.7}
+    assert abs(A.mean() - 1.0) < 0.01
+    assert abs((A == 0).mean() - 0.3) < 0.005
+    assert abs((A == 0).mean(axis=0) - 0.3).max() < 0.04  # every unit, not only on average
+
+
+def test_reference_dropout_gradient_matches_finite_differences():
+    rng = np.random.RandomState(0)
+    coefs = [rng.randn(4, 6) * 0.5, rng.randn(6, 3) * 0.5]
+    intercepts = [rng.randn(6) * 0.1, rng.randn(3) * 0.1]
+    X = rng.randn(9, 4)
+    Y = np.eye(3)[rng.randint(0, 3, 9)]
+    drop = ([0.4], 7, np.arange(9))
+    _, gc, _ = ref.backprop(coefs, intercepts, X, Y, None, "tanh", "log_loss", 0.0, dropout=drop)
+    eps = 1e-6
+    for i, j in [(0, 0), (1, 2), (3, 5), (2, 4)]:
+        for sign in (1, -1):
+            coefs[0][i, j] += sign * eps
+            value = ref.backprop(coefs, intercepts, X, Y, None, "tanh", "log_loss", 0.0, dropout=drop)[0]
+            coefs[0][i, j] -= sign * eps
+            if sign == 1:
+                plus = value
+            else:
+                minus = value
+        np.testing.assert_allclose(gc[0][i, j], (plus - minus) / (2 * eps), rtol=1e-6, atol=1e-9)

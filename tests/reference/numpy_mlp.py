@@ -92,22 +92,46 @@ def output_delta(name, a, y, huber_delta=1.0):
     return a - y
 
 
-def forward(coefs, intercepts, X, hidden, output, slope=0.01):
-    """Activations of every layer, the input first."""
+def dropout_uniform(seed, rows, layer, n_units):
+    """The uniform numbers behind the dropout masks, ``(len(rows), n_units)``: splitmix64 of a
+    counter built from the seed, the samples' positions in the epoch, the layer and the unit."""
+    rows = np.asarray(rows, dtype=np.uint64)[:, None]
+    units = np.arange(n_units, dtype=np.uint64)[None, :]
+    with np.errstate(over="ignore"):
+        x = (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + rows * np.uint64(0xD1B54A32D192ED03)
+             + np.uint64(layer) * np.uint64(0x8CB92BA72F3D8DD7) + units)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) / 2.0**53
+
+
+def forward(coefs, intercepts, X, hidden, output, slope=0.01, dropout=None):
+    """Activations of every layer, the input first.
+
+    ``dropout`` is ``(rates, seed, rows)``: inverted dropout of hidden layer ``i`` at
+    ``rates[i]``, masks drawn for the samples at positions ``rows`` of the epoch.
+    """
     acts = [X]
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
         name = output if i == len(coefs) - 1 else hidden[i] if isinstance(hidden, list) else hidden
-        acts.append(activation(acts[-1] @ W + b, name, slope))
+        a = activation(acts[-1] @ W + b, name, slope)
+        if dropout is not None and i < len(coefs) - 1 and dropout[0][i] > 0:
+            rate = dropout[0][i]
+            keep = dropout_uniform(dropout[1], dropout[2], i, a.shape[1]) >= rate
+            a = np.where(keep, a / (1 - rate), 0.0)
+        acts.append(a)
     return acts
 
 
-def backprop(coefs, intercepts, X, Y, sw, hidden, loss, alpha, slope=0.01, huber_delta=1.0, l1=0.0):
+def backprop(coefs, intercepts, X, Y, sw, hidden, loss, alpha, slope=0.01, huber_delta=1.0, l1=0.0, dropout=None):
     """Loss and gradients of one batch, scikit-learn's ``_backprop`` generalised.
 
     L1 adds ``l1 ||W||_1 / sw_sum`` to the loss; its gradient is not here: the optimizers
-    apply it as a proximal step (``soft_threshold``).
+    apply it as a proximal step (``soft_threshold``).  With ``dropout`` (see ``forward``) a
+    dropped unit passes no gradient and a kept one ``1 / (1 - rate)`` times its own.
     """
-    acts = forward(coefs, intercepts, X, hidden, OUTPUT_ACTIVATION[loss], slope)
+    acts = forward(coefs, intercepts, X, hidden, OUTPUT_ACTIVATION[loss], slope, dropout)
     w = np.ones(X.shape[0]) if sw is None else np.asarray(sw, dtype=float)
     sw_sum = w.sum()
     value = (w * per_sample_loss(loss, acts[-1], Y, huber_delta=huber_delta)).sum() / sw_sum
@@ -121,7 +145,14 @@ def backprop(coefs, intercepts, X, Y, sw, hidden, loss, alpha, slope=0.01, huber
         intercept_grads[i] = delta.sum(axis=0) / sw_sum
         if i > 0:
             name = hidden[i - 1] if isinstance(hidden, list) else hidden
-            delta = (delta @ coefs[i].T) * activation_derivative(acts[i], name, slope)
+            rate = dropout[0][i - 1] if dropout is not None else 0.0
+            if rate > 0:
+                keep = dropout_uniform(dropout[1], dropout[2], i - 1, acts[i].shape[1]) >= rate
+                unscaled = acts[i] * (1 - rate)
+                delta = (delta @ coefs[i].T) * np.where(keep, activation_derivative(unscaled, name, slope), 0.0)
+                delta /= 1 - rate
+            else:
+                delta = (delta @ coefs[i].T) * activation_derivative(acts[i], name, slope)
     return value, coef_grads, intercept_grads
 
 
@@ -172,17 +203,25 @@ class Optimizer:
 
 
 def train_epoch(coefs, intercepts, X, Y, sw, order, batch_size, hidden, loss, alpha, optimizer, slope=0.01,
-                huber_delta=1.0, l1=0.0):
+                huber_delta=1.0, l1=0.0, dropout=None):
     """One epoch of minibatches in the given row order; returns scikit-learn's epoch loss.
 
     L1 is a proximal step after each optimizer step: coefficients are soft-thresholded by
-    their step size times ``l1 / sw_sum`` (intercepts are not penalised)."""
+    their step size times ``l1 / sw_sum`` (intercepts are not penalised).
+
+    ``dropout`` is ``(rates, seed)``; a sample's masks follow its position in the epoch (a
+    single full batch is taken in row order, so there the position is the row index)."""
     n = X.shape[0]
     total = 0.0
     for start in range(0, n, batch_size):
         rows = order[start : start + batch_size]
         w = None if sw is None else sw[rows]
-        value, gc, gi = backprop(coefs, intercepts, X[rows], Y[rows], w, hidden, loss, alpha, slope, huber_delta, l1)
+        drop = None
+        if dropout is not None:
+            positions = rows if batch_size >= n else np.arange(start, start + len(rows))
+            drop = (dropout[0], dropout[1], positions)
+        value, gc, gi = backprop(coefs, intercepts, X[rows], Y[rows], w, hidden, loss, alpha, slope, huber_delta, l1,
+                                 drop)
         optimizer.step(coefs + intercepts, gc + gi)
         if l1:
             scale = l1 / (len(rows) if w is None else w.sum())
