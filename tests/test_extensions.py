@@ -231,3 +231,52 @@ def test_dropout_errors_are_clear():
         MLPClassifier(hidden_layer_sizes=(3,), dropout=[1.0]).fit(X, y)
     with pytest.raises(ValueError, match="lbfgs"):
         MLPClassifier(solver="lbfgs", dropout=0.2).fit(X, y)
+
+
+class _Recorder:
+    """A callback following scikit-learn's FitCallback protocol that records the fit."""
+
+    def __init__(self, stop_after=None):
+        self.stop_after, self.events, self.scores = stop_after, [], []
+
+    def setup(self, estimator, context):
+        self.events.append("setup")
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        self.events.append("begin")
+
+    def on_fit_task_end(self, estimator, context, X=None, y=None, fitted_estimator=None, **kwargs):
+        self.events.append("end")
+        if fitted_estimator is not None and X is not None:
+            self.scores.append(fitted_estimator.score(X, y))
+        return self.stop_after is not None and self.events.count("end") >= self.stop_after
+
+    def teardown(self, estimator, context):
+        self.events.append("teardown")
+
+
+
+
+def test_scikit_learn_callbacks_see_every_epoch_and_can_stop_the_fit():
+    pytest.importorskip("sklearn.callback", reason="scikit-learn < 1.9 has no callback API")
+    X, y = _classification(n=100)
+    recorder = _Recorder(stop_after=4)
+    est = MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).set_callbacks(recorder)
+    est.fit(X, y)
+    assert est.n_iter_ == 4
+    assert recorder.events[0] == "setup" and recorder.events[-1] == "teardown"
+    assert recorder.events.count("begin") == recorder.events.count("end") == 1 + 4  # the fit, then each epoch
+    # each epoch's fitted copy is that epoch's model: the last equals the estimator itself
+    if recorder.scores:
+        assert recorder.scores[-1] == est.score(X, y)
+
+
+def test_scikit_learn_progress_bar_runs_on_a_fit():
+    pytest.importorskip("sklearn.callback", reason="scikit-learn < 1.9 has no callback API")
+    pytest.importorskip("rich")
+    from sklearn.callback import ProgressBar
+
+    X, y = _classification(n=100)
+    est = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).set_callbacks(ProgressBar())
+    est.fit(X, y)
+    assert est.n_iter_ == 5

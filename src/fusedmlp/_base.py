@@ -21,12 +21,14 @@ from sklearn.utils import check_random_state, shuffle
 from . import _backend
 from ._backend import codes
 from ._sklearn_compat import (
+    CallbackSupportMixin,
     Interval,
     Options,
     StrOptions,
     _check_optimize_result,
     _check_sample_weight,
     validate_data,
+    with_callbacks,
 )
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad")
@@ -161,7 +163,7 @@ class _Optimizer:
         return False
 
 
-class BaseFusedMLP(BaseEstimator, ABC):
+class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
     """Base class of the fused MLP estimators; use the derived classes."""
 
     _parameter_constraints: dict = {
@@ -215,17 +217,31 @@ class BaseFusedMLP(BaseEstimator, ABC):
         """2-D training targets (binarized labels, or values) of validated labels ``y``."""
 
     @abstractmethod
+    def _training_labels(self, Y):
+        """Targets as the user gives them (labels, values) from 2-D training targets."""
+
+    @abstractmethod
     def _score(self, X, y, sample_weight=None):
         """Validation score used by early stopping (no input validation)."""
 
     # ------------------------------------------------------------------ parameter views
+    def _views(self, name):
+        """``(coefs, intercepts)`` views into ``_params``, rebuilt when ``_params`` is replaced
+        (unpickling, copies made by callbacks)."""
+        params = self.__dict__.get("_params")
+        if params is None:
+            raise AttributeError(name)
+        cached = self.__dict__.get("_layer_views")
+        if cached is None or cached[0] is not params:
+            coefs, intercepts = _backend.param_views(params, self._units)
+            cached = (params, _LayerList(coefs), _LayerList(intercepts))
+            self.__dict__["_layer_views"] = cached
+        return cached[1], cached[2]
+
     @property
     def coefs_(self):
         """list of ndarray: weight matrix of each layer, views into the flat parameters."""
-        try:
-            return self.__dict__["_coef_views"]
-        except KeyError:
-            raise AttributeError("coefs_") from None
+        return self._views("coefs_")[0]
 
     @coefs_.setter
     def coefs_(self, values):
@@ -234,10 +250,7 @@ class BaseFusedMLP(BaseEstimator, ABC):
     @property
     def intercepts_(self):
         """list of ndarray: bias vector of each layer, views into the flat parameters."""
-        try:
-            return self.__dict__["_intercept_views"]
-        except KeyError:
-            raise AttributeError("intercepts_") from None
+        return self._views("intercepts_")[1]
 
     @intercepts_.setter
     def intercepts_(self, values):
@@ -250,21 +263,10 @@ class BaseFusedMLP(BaseEstimator, ABC):
         for i, value in enumerate(values):
             views[i] = value
 
-    def _set_views(self):
-        coefs, intercepts = _backend.param_views(self._params, self._units)
-        self.__dict__["_coef_views"] = _LayerList(coefs)
-        self.__dict__["_intercept_views"] = _LayerList(intercepts)
-
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_coef_views", None)
-        state.pop("_intercept_views", None)
+        state.pop("_layer_views", None)
         return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "_params" in self.__dict__:
-            self._set_views()
 
     # ------------------------------------------------------------------ set-up
     def _hidden_sizes(self):
@@ -345,7 +347,6 @@ class BaseFusedMLP(BaseEstimator, ABC):
         self._units = np.asarray(layer_units, dtype=np.int64)
         n_params = int((self._units[:-1] * self._units[1:]).sum() + self._units[1:].sum())
         self._params = np.empty(n_params, dtype=dtype)
-        self._set_views()
         # scikit-learn's factor follows the (single) hidden activation; with one per layer, a
         # layer's weights follow the activation they feed (the output's, the last hidden one)
         hidden = self._hidden_activations(self.n_layers_ - 2)
@@ -393,6 +394,7 @@ class BaseFusedMLP(BaseEstimator, ABC):
         return np.ascontiguousarray(X, dtype=dtype), none_f, none_i, none_i
 
     # ------------------------------------------------------------------ fitting
+    @with_callbacks
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "_params") or (not self.warm_start and not incremental)
@@ -519,6 +521,12 @@ class BaseFusedMLP(BaseEstimator, ABC):
         opt = self._optimizer
         no_order = np.empty(0, np.int64)
         dropout = any(self._dropout_rates(self.n_layers_ - 2))
+        callbacks = None
+        if getattr(self, "_skl_callbacks", None):
+            # scikit-learn's callback API: one task per epoch (progress bars, monitors, stop)
+            callbacks = self._init_callback_context(max_subtasks=1 if incremental else self.max_iter)
+            y_labels = self._training_labels(y_train)
+            callbacks.call_on_fit_task_begin(estimator=self, X=X_train, y=y_labels)
 
         try:
             self.n_iter_ = 0
@@ -530,6 +538,9 @@ class BaseFusedMLP(BaseEstimator, ABC):
                 # masks drawn from random_state only when there is dropout: the default
                 # configuration keeps scikit-learn's random stream
                 seed = self._random_state.randint(2**31 - 1) + 1 if dropout else None
+                if callbacks is not None:
+                    task = callbacks.subcontext(task_name="epoch")
+                    task.call_on_fit_task_begin(estimator=self, X=X_train, y=y_labels)
                 self.loss_ = _backend.train_epoch(
                     kern, self._params, self._units, act_codes, loss_code, opt.code, self._hyper(rate, dtype, seed), Xd,
                     data, indices, indptr, y_train, sw, sample_idx if self.shuffle else no_order, batch_size, ws,
@@ -547,6 +558,10 @@ class BaseFusedMLP(BaseEstimator, ABC):
                     self._record_validation(kern, val, act_codes, loss_code, dtype)
                 self._update_no_improvement_count(early_stopping)
                 opt.iteration_ends(self.t_)
+                if callbacks is not None and task.call_on_fit_task_end(
+                    estimator=self, X=X_train, y=y_labels, reconstruction_attributes={"_params": self._params.copy()}
+                ):
+                    break
 
                 if self._no_improvement_count > self.n_iter_no_change:
                     if early_stopping:
@@ -572,6 +587,8 @@ class BaseFusedMLP(BaseEstimator, ABC):
 
         if early_stopping and self.restore_best_weights:
             self._params[...] = self._best_params
+        if callbacks is not None:
+            callbacks.call_on_fit_task_end(estimator=self, X=X_train, y=y_labels)
 
     def _min_delta(self):
         return self.tol if self.min_delta is None else self.min_delta

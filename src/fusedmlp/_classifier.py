@@ -332,6 +332,9 @@ default='constant'
     def _training_targets(self, y):
         return self._label_binarizer.transform(y)
 
+    def _training_labels(self, Y):
+        return self._label_binarizer.inverse_transform(Y)
+
     def _output(self, X, check_input=True):
         if check_input:
             X = self._validate_X_predict(X)

@@ -295,6 +295,9 @@ default='constant'
     def _training_targets(self, y):
         return np.asarray(y, dtype=float).reshape(y.shape[0], -1)
 
+    def _training_labels(self, Y):
+        return Y.ravel() if Y.shape[1] == 1 else Y
+
     def _predict(self, X, check_input=True):
         if check_input:
             X = self._validate_X_predict(X)
