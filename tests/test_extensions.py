@@ -242,10 +242,10 @@ class _Recorder:
     def setup(self, estimator, context):
         self.events.append("setup")
 
-    def on_fit_task_begin(self, estimator, context, **kwargs):
+    def on_fit_task_begin(self, estimator, context, *, X=None):
         self.events.append("begin")
 
-    def on_fit_task_end(self, estimator, context, X=None, y=None, fitted_estimator=None, **kwargs):
+    def on_fit_task_end(self, estimator, context, *, X=None, y=None, fitted_estimator=None):
         self.events.append("end")
         if fitted_estimator is not None and X is not None:
             self.scores.append(fitted_estimator.score(X, y))
@@ -267,8 +267,8 @@ def test_scikit_learn_callbacks_see_every_epoch_and_can_stop_the_fit():
     assert recorder.events[0] == "setup" and recorder.events[-1] == "teardown"
     assert recorder.events.count("begin") == recorder.events.count("end") == 1 + 4  # the fit, then each epoch
     # each epoch's fitted copy is that epoch's model: the last equals the estimator itself
-    if recorder.scores:
-        assert recorder.scores[-1] == est.score(X, y)
+    assert len(recorder.scores) == 4
+    assert recorder.scores[-1] == est.score(X, y)
 
 
 def test_scikit_learn_progress_bar_runs_on_a_fit():

@@ -559,7 +559,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 self._update_no_improvement_count(early_stopping)
                 opt.iteration_ends(self.t_)
                 if callbacks is not None and task.call_on_fit_task_end(
-                    estimator=self, X=X_train, y=y_labels, reconstruction_attributes={"_params": self._params.copy()}
+                    estimator=self, X=X_train, y=y_labels, reconstruction_attributes=lambda: {"_params": self._params.copy()}
                 ):
                     break
 
