@@ -280,3 +280,65 @@ def test_scikit_learn_progress_bar_runs_on_a_fit():
     est = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).set_callbacks(ProgressBar())
     est.fit(X, y)
     assert est.n_iter_ == 5
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X / 16, y
+
+
+def test_lr_find_suggests_a_rate_that_trains_and_leaves_the_estimator_alone():
+    from sklearn.exceptions import NotFittedError
+
+    from fusedmlp import lr_find
+
+    X, y = _digits()
+    est = MLPClassifier(hidden_layer_sizes=(32,), random_state=0)
+    result = lr_find(est, X, y, min_lr=1e-6, max_lr=10.0, n_steps=80)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+    assert len(result.rates) == len(result.losses) < 80  # Adam diverges before a rate of 10
+    np.testing.assert_allclose(result.rates, np.geomspace(1e-6, 10.0, 80)[: len(result.rates)])
+    assert result.losses[-1] > 2 * result.losses.min()
+    assert 1e-4 < result.suggestion < 0.3
+    scores = {}
+    for rate in (result.suggestion, 1e-6):
+        fitted = MLPClassifier(hidden_layer_sizes=(32,), learning_rate_init=rate, max_iter=15, random_state=0)
+        scores[rate] = fitted.fit(X[:1400], y[:1400]).score(X[1400:], y[1400:])
+    assert scores[result.suggestion] > 0.85
+    assert scores[result.suggestion] > scores[1e-6] + 0.5
+
+
+def test_lr_find_rejects_what_it_cannot_test():
+    from fusedmlp import lr_find
+
+    X, y = _classification(n=50)
+    with pytest.raises(ValueError, match="lbfgs"):
+        lr_find(MLPClassifier(solver="lbfgs"), X, y)
+    with pytest.raises(ValueError, match="min_lr"):
+        lr_find(MLPClassifier(), X, y, min_lr=1.0, max_lr=0.1)
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):  # bad input is reported, not taken for divergence
+        lr_find(MLPClassifier(), X_nan, y)
+
+
+def test_plots_draw_the_curves():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from fusedmlp import lr_find, plot_history
+
+    X, y = _classification(n=120)
+    est = MLPClassifier(hidden_layer_sizes=(8,), max_iter=7, random_state=0)
+    est.fit(X[:80], y[:80], validation_data=(X[80:], y[80:]))
+    ax = plot_history(est)
+    train, val = ax.get_lines()
+    np.testing.assert_allclose(train.get_ydata(), est.loss_curve_)
+    np.testing.assert_allclose(val.get_ydata(), est.validation_loss_curve_)
+    result = lr_find(est, X, y, n_steps=10)
+    ax = result.plot()
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), result.losses)
+    with pytest.raises(ValueError, match="stochastic"):
+        plot_history(MLPClassifier(solver="lbfgs", max_iter=5).fit(X, y))
