@@ -17,15 +17,17 @@ Inputs are read, never written; read-only (memory-mapped) inputs work.
 
 import numpy as np
 
-from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, NESTEROV
-from .._jit import jit_blas, jit_inline, jit_kernel
+from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, NESTEROV, STEP
+from .._jit import jit_blas, jit_inline, jit_kernel, like
 from ..layout import coef_view, intercept_view, layer_view, n_coefs, row_width
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
+from ..scalar import act
 from .optimizers import penalty, regularized_gradient, step_constants, update, update_outer
 
-__all__ = ["train_epoch", "stochastic_epoch", "loss_grad", "evaluate", "predict", "chunk_rows", "make_workspace"]
+__all__ = ["train_epoch", "stochastic_epoch", "loss_grad", "evaluate", "predict", "perceptron_epoch", "chunk_rows",
+           "make_workspace"]
 
 
 @jit_blas
@@ -351,3 +353,62 @@ def make_workspace(units, batch_size, n_optimizer_rows, dtype, gather, chunk=Non
         opt_state=np.zeros((n_optimizer_rows, n_param), dtype),
         step=np.zeros(1, np.int64),
     )
+
+
+@jit_kernel
+def perceptron_epoch(params, units, X, data, indices, indptr, Y, order, eta, fit_intercept, z):
+    """One epoch of Rosenblatt's perceptron rule, each sample's prediction and update fused.
+
+    A single layer (``units`` ``[n_features, n_outputs]``, parameters in ``layout.py`` order)
+    of step units, one per output (one-vs-rest).  For each sample and output, with target
+    ``y`` in {0, 1} and prediction ``step(x @ w + b)``, the error ``e = y - prediction``
+    moves the weights by ``eta * e * x`` (and the intercept by ``eta * e`` with
+    ``fit_intercept``).  ``z`` is a scratch vector of ``n_outputs``; rows as in
+    ``train_epoch`` (``order`` empty: ``0..n-1``).  Returns the number of misclassified
+    samples.  Mutates ``params`` and ``z``.
+    """
+    n = Y.shape[0]
+    n_out = Y.shape[1]
+    W = coef_view(params, units, 0)
+    b = intercept_view(params, units, 0)
+    sparse = indptr.shape[0] > 0
+    shuffled = order.shape[0] > 0
+    eta = like(params, eta)
+    zero = like(params, 0.0)
+    mistakes = 0
+    for t in range(n):
+        row = order[t] if shuffled else t
+        for k in range(n_out):
+            z[k] = b[k]
+        if sparse:
+            for p in range(indptr[row], indptr[row + 1]):
+                w = W[indices[p]]
+                for k in range(n_out):
+                    z[k] += data[p] * w[k]
+        else:
+            for j in range(X.shape[1]):
+                w = W[j]
+                for k in range(n_out):
+                    z[k] += X[row, j] * w[k]
+        wrong = False
+        for k in range(n_out):
+            # z now holds the step of each error, eta * (y - step(z))
+            z[k] = eta * (Y[row, k] - act(z[k], STEP, zero))
+            wrong = wrong or z[k] != 0
+        if not wrong:
+            continue
+        mistakes += 1
+        if sparse:
+            for p in range(indptr[row], indptr[row + 1]):
+                w = W[indices[p]]
+                for k in range(n_out):
+                    w[k] += data[p] * z[k]
+        else:
+            for j in range(X.shape[1]):
+                w = W[j]
+                for k in range(n_out):
+                    w[k] += X[row, j] * z[k]
+        if fit_intercept:
+            for k in range(n_out):
+                b[k] += z[k]
+    return mistakes

@@ -9,8 +9,9 @@ and ``plot_history`` draws a fit's loss curves.  Importing the package compiles 
 
 from ._classifier import MLPClassifier
 from ._lr_find import LRFinderResult, lr_find
+from ._perceptron import Perceptron
 from ._plot import plot_history
 from ._regressor import MLPRegressor
 
 __version__ = "0.1.0"
-__all__ = ["LRFinderResult", "MLPClassifier", "MLPRegressor", "__version__", "lr_find", "plot_history"]
+__all__ = ["LRFinderResult", "MLPClassifier", "MLPRegressor", "Perceptron", "__version__", "lr_find", "plot_history"]

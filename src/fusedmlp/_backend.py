@@ -22,6 +22,7 @@ class _KernelSet:
         self.stochastic_epoch = module.stochastic_epoch
         self.loss_grad = module.loss_grad
         self.evaluate = module.evaluate
+        self.perceptron_epoch = module.perceptron_epoch
         self.predict = module.predict
         self.make_workspace = module.make_workspace
         self.chunk_rows = module.chunk_rows

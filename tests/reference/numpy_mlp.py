@@ -229,3 +229,18 @@ def train_epoch(coefs, intercepts, X, Y, sw, order, batch_size, hidden, loss, al
                 W[...] = soft_threshold(W, rate * scale)
         total += value * len(rows)
     return total / n
+
+
+def perceptron_epoch(W, b, X, Y, order, eta, fit_intercept=True):
+    """Rosenblatt's rule over the rows in ``order``: for each sample, each output unit's error
+    ``y - step(x @ w + b)`` (targets in {0, 1}) moves ``w`` by ``eta * error * x``.  Returns
+    the number of misclassified samples; mutates ``W`` and ``b``."""
+    mistakes = 0
+    for row in order:
+        error = Y[row] - (X[row] @ W + b > 0)
+        if np.any(error != 0):
+            mistakes += 1
+            W += eta * np.outer(X[row], error)
+            if fit_intercept:
+                b += eta * error
+    return mistakes
