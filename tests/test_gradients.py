@@ -44,3 +44,18 @@ def test_squared_error_multi_output_convention():
     _, grad = loss_grad(net, X, Y, None, h)
     numeric = _numeric_gradient(lambda p: loss_grad(net, X, Y, None, h, params=p)[0], net.params.copy())
     np.testing.assert_allclose(grad, 3 * numeric, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("loss", ref.LOSSES)
+def test_l1_gradient_matches_finite_differences_away_from_zero(loss):
+    """The L-BFGS objective with L1 (and L2, leaky ReLU): differentiable wherever no
+    coefficient is zero, and its gradient there is the analytic one."""
+    n_out = 1 if loss == "squared_error" else 2
+    net = Net([3, 4, n_out], "leaky_relu", loss, seed=3)
+    coefs = net.params[: 3 * 4 + 4 * n_out]
+    coefs[np.abs(coefs) < 0.05] = 0.1  # keep every coefficient away from the kink at zero
+    X, Y = make_data(10, 3, n_out, loss, seed=8)
+    h = net.hyper(alpha=0.3, l1=0.5, slope=0.1)
+    _, grad = loss_grad(net, X, Y, None, h)
+    numeric = _numeric_gradient(lambda p: loss_grad(net, X, Y, None, h, params=p)[0], net.params.copy())
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
