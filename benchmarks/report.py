@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.roof import roof_samples_per_s  # noqa: E402
 from benchmarks.test_throughput import STARTUP  # noqa: E402
-from benchmarks.workloads import BATCH_MODES, CONTENDERS, WORKLOADS, contender, data  # noqa: E402
+from benchmarks.workloads import BATCH_MODES, CONTENDERS, EXTENSIONS, WORKLOADS, contender, data  # noqa: E402
 
 # (workload group, solver) -> minimum fusedmlp / scikit-learn ratio per batch mode (float64)
 TARGETS = {
@@ -75,6 +75,26 @@ def measure(quick):
                 rows.append(dict(workload=workload, solver=solver, mode=mode, n=n, rate=rate))
                 print(f"{workload} {solver:4s} batch={mode:4s} " + "  ".join(f"{k}={v:,.0f}/s" for k, v in rate.items()),
                       flush=True)
+    return rows
+
+
+def measure_extensions(quick):
+    """Throughput of each option beyond scikit-learn relative to the default Adam, interleaved."""
+    n_train = 5_000 if quick else 20_000
+    n_stochastic = 1_000 if quick else 5_000
+    rows = []
+    for workload in ("W1", "W2"):
+        for mode in ("1", "256"):
+            n = n_stochastic if mode == "1" else n_train
+            steps = {name: contender("fusedmlp", workload, "adam", BATCH_MODES[mode], n, options)[0]
+                     for name, options in EXTENSIONS.items()}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                med = _time_interleaved(steps, 3)
+            rate = {name: n / t for name, t in med.items()}
+            rows.append(dict(workload=workload, mode=mode, rate=rate))
+            print(f"extensions {workload} batch={mode} " + "  ".join(f"{k}={v:,.0f}/s" for k, v in rate.items()),
+                  flush=True)
     return rows
 
 
@@ -186,6 +206,17 @@ def machine():
             f"{sklearn.__version__}")
 
 
+def render_extensions(rows):
+    names = list(EXTENSIONS)
+    lines = ["| workload | batch | " + " | ".join(names) + " |", "|---|---|" + "---:|" * len(names)]
+    for r in rows:
+        base = r["rate"][names[0]]
+        lines.append(f"| {r['workload']} | {r['mode']} | {base:,.0f}/s | "
+                     + " | ".join(f"{r['rate'][n] / base:.2f}x" for n in names[1:]) + " |")
+    return "\n".join(["", "Options beyond scikit-learn, fusedmlp float64, throughput relative to the default Adam:",
+                      ""] + lines)
+
+
 def render(rows, roof, roof_fraction, predict, startup, checks, quick):
     lines = ["| workload | solver | batch | fusedmlp | fusedmlp f32 | NumPy | scikit-learn | vs sklearn | vs NumPy |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|"]
@@ -219,9 +250,10 @@ def main(argv=None):
     rows = measure(args.quick)
     roof, roof_fraction = measure_roof(rows, args.quick)
     predict = measure_predict(args.quick)
+    extensions = measure_extensions(args.quick)
     startup = measure_startup(Path("/tmp") / f"fusedmlp-startup-{os.getpid()}")
     checks = check_targets(rows, roof_fraction, predict, startup)
-    text = render(rows, roof, roof_fraction, predict, startup, checks, args.quick)
+    text = render(rows, roof, roof_fraction, predict, startup, checks, args.quick) + render_extensions(extensions)
     print("\n" + text)
     try:
         chart(rows, HERE / "throughput.png")

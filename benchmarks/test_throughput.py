@@ -18,7 +18,7 @@ from sklearn import neural_network as sk
 import fusedmlp
 
 from .numpy_baseline import NumpyMLP
-from .workloads import BATCH_MODES, CONTENDERS, N_SAMPLES, WORKLOADS, contender, data
+from .workloads import BATCH_MODES, CONTENDERS, EXTENSIONS, N_SAMPLES, WORKLOADS, contender, data
 
 # batch size 1 is per-sample work: a shorter epoch measures the same rate in less time
 STOCHASTIC_SAMPLES = 2_000
@@ -32,6 +32,20 @@ def test_train_epoch(benchmark, workload, solver, mode, name):
     n = STOCHASTIC_SAMPLES if mode == "1" else N_SAMPLES
     step, n = contender(name, workload, solver, BATCH_MODES[mode], n)
     benchmark.group = f"train {workload} {solver} batch={mode}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        benchmark.pedantic(step, rounds=3, iterations=1)
+    benchmark.extra_info["samples_per_s"] = n / benchmark.stats.stats.median
+
+
+@pytest.mark.parametrize("option", list(EXTENSIONS))
+@pytest.mark.parametrize("mode", ["1", "256"])
+@pytest.mark.parametrize("workload", ["W1", "W2"])
+def test_train_extensions(benchmark, workload, mode, option):
+    """The optimizers, regularizers and schedules beyond scikit-learn against default Adam."""
+    n = STOCHASTIC_SAMPLES if mode == "1" else N_SAMPLES
+    step, n = contender("fusedmlp", workload, "adam", BATCH_MODES[mode], n, EXTENSIONS[option])
+    benchmark.group = f"extensions {workload} batch={mode}"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         benchmark.pedantic(step, rounds=3, iterations=1)

@@ -45,8 +45,24 @@ def data(workload, n_samples=N_SAMPLES):
     return X, y, Y
 
 
-def contender(name, workload, solver, batch_size, n_samples=N_SAMPLES):
-    """A warmed-up callable training one epoch, and the number of samples it processes."""
+# fusedmlp beyond scikit-learn: options against the default Adam, on the same work
+EXTENSIONS = {
+    "adam (default)": {},
+    "rmsprop": dict(solver="rmsprop"),
+    "adagrad": dict(solver="adagrad"),
+    "sgd + l1": dict(solver="sgd", l1=1e-4),
+    "adam + dropout 0.2": dict(dropout=0.2),
+    "adam + cosine schedule": dict(learning_rate="cosine"),
+    "leaky_relu": dict(activation="leaky_relu"),
+}
+
+
+def contender(name, workload, solver, batch_size, n_samples=N_SAMPLES, options=None):
+    """A warmed-up callable training one epoch, and the number of samples it processes.
+
+    ``options`` are extra fusedmlp parameters (``EXTENSIONS``); they override ``solver``."""
+    options = dict(options or {})
+    solver = options.pop("solver", solver)
     spec = WORKLOADS[workload]
     X, y, Y = data(workload, n_samples)
     if name == "fusedmlp-f32":
@@ -60,7 +76,7 @@ def contender(name, workload, solver, batch_size, n_samples=N_SAMPLES):
     else:
         module = sk if name == "sklearn" else fusedmlp
         cls = module.MLPClassifier if spec["task"] == "classification" else module.MLPRegressor
-        est = cls(**kw)
+        est = cls(**{**kw, **options})
         extra = dict(classes=np.unique(y)) if spec["task"] == "classification" else {}
         est.partial_fit(X, y, **extra)
         step = functools.partial(est.partial_fit, X, y)

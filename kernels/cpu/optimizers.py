@@ -54,89 +54,110 @@ def regularized_gradient(params, grads, n_coef, alpha, l1, inv_sw, out):
 
 
 @jit_inline
-def _sgd(params, grads, v, lo, hi, alpha, l1, thr, inv_sw, lr, momentum, nesterov):
-    pen = 0.0
+def _sgd(params, grads, v, lo, hi, alpha, inv_sw, lr, momentum, nesterov):
+    sq = 0.0
     for j in range(lo, hi):
         p = params[j]
-        pen += penalty(p, alpha, l1)
-        p, v[j] = sgd_step(p, v[j], (grads[j] + alpha * p) * inv_sw, lr, momentum, nesterov)
-        params[j] = shrink(p, thr) if thr > 0 else p
-    return pen
+        sq += p * p
+        params[j], v[j] = sgd_step(p, v[j], (grads[j] + alpha * p) * inv_sw, lr, momentum, nesterov)
+    return sq
 
 
 @jit_inline
-def _adam(params, grads, m, v, lo, hi, alpha, l1, thr, inv_sw, lr_t, b1, c1, b2, c2, eps):
-    pen = 0.0
+def _adam(params, grads, m, v, lo, hi, alpha, inv_sw, lr_t, b1, c1, b2, c2, eps):
+    sq = 0.0
     for j in range(lo, hi):
         p = params[j]
-        pen += penalty(p, alpha, l1)
-        p, m[j], v[j] = adam_step(p, m[j], v[j], (grads[j] + alpha * p) * inv_sw, lr_t, b1, c1, b2, c2, eps)
-        params[j] = shrink(p, thr / (math.sqrt(v[j]) + eps)) if thr > 0 else p
-    return pen
+        sq += p * p
+        params[j], m[j], v[j] = adam_step(p, m[j], v[j], (grads[j] + alpha * p) * inv_sw, lr_t, b1, c1, b2, c2, eps)
+    return sq
 
 
 @jit_inline
-def _rmsprop(params, grads, s, lo, hi, alpha, l1, thr, inv_sw, lr, rho, c, eps):
-    pen = 0.0
+def _rmsprop(params, grads, s, lo, hi, alpha, inv_sw, lr, rho, c, eps):
+    sq = 0.0
     for j in range(lo, hi):
         p = params[j]
-        pen += penalty(p, alpha, l1)
-        p, s[j] = rmsprop_step(p, s[j], (grads[j] + alpha * p) * inv_sw, lr, rho, c, eps)
-        params[j] = shrink(p, thr / (math.sqrt(s[j]) + eps)) if thr > 0 else p
-    return pen
+        sq += p * p
+        params[j], s[j] = rmsprop_step(p, s[j], (grads[j] + alpha * p) * inv_sw, lr, rho, c, eps)
+    return sq
 
 
 @jit_inline
-def _adagrad(params, grads, s, lo, hi, alpha, l1, thr, inv_sw, lr, eps):
-    pen = 0.0
+def _adagrad(params, grads, s, lo, hi, alpha, inv_sw, lr, eps):
+    sq = 0.0
     for j in range(lo, hi):
         p = params[j]
-        pen += penalty(p, alpha, l1)
-        p, s[j] = adagrad_step(p, s[j], (grads[j] + alpha * p) * inv_sw, lr, eps)
-        params[j] = shrink(p, thr / (math.sqrt(s[j]) + eps)) if thr > 0 else p
-    return pen
+        sq += p * p
+        params[j], s[j] = adagrad_step(p, s[j], (grads[j] + alpha * p) * inv_sw, lr, eps)
+    return sq
+
+
+# L1 runs as separate passes, only when l1 > 0, so that the default step loops stay as tight
+# as they were: the norm of the coefficients before the step, and the proximal step after it.
+
+
+@jit_inline
+def _abs_sum(params, lo, hi):
+    total = 0.0
+    for j in range(lo, hi):
+        total += abs(params[j])
+    return total
+
+
+@jit_inline
+def _prox(params, v, lo, hi, thr, eps, adaptive):
+    """Soft-threshold ``params[lo:hi]`` by ``thr`` (adaptive: ``thr / (sqrt(v) + eps)``)."""
+    for j in range(lo, hi):
+        t = thr / (math.sqrt(v[j]) + eps) if adaptive else thr
+        params[j] = shrink(params[j], t)
 
 
 @jit_kernel
 def update(params, grads, opt_state, step, opt_code, hyper, n_coef, inv_sw):
     """Apply one optimizer step in place; return the pre-step penalty of the coefficients."""
     alpha = like(params, hyper[ALPHA])
-    l1 = like(params, hyper[L1])
     zero = like(params, 0.0)
     inv_sw = like(params, inv_sw)
     lr = like(params, hyper[LR])
     eps = like(params, hyper[EPSILON])
+    l1 = hyper[L1]
     n = params.shape[0]
-    pen = 0.0
+    ab = _abs_sum(params, 0, n_coef) if l1 > 0 else 0.0
+    sq = 0.0
+    rate = hyper[LR]
     if opt_code == SGD:
         momentum = like(params, hyper[MOMENTUM])
         nesterov = hyper[NESTEROV] != 0
         v = opt_state[0]
-        pen = _sgd(params, grads, v, 0, n_coef, alpha, l1, lr * l1 * inv_sw, inv_sw, lr, momentum, nesterov)
-        _sgd(params, grads, v, n_coef, n, zero, zero, zero, inv_sw, lr, momentum, nesterov)
+        sq = _sgd(params, grads, v, 0, n_coef, alpha, inv_sw, lr, momentum, nesterov)
+        _sgd(params, grads, v, n_coef, n, zero, inv_sw, lr, momentum, nesterov)
     elif opt_code == ADAM:
         step[0] += 1
         t = step[0]
         b1 = hyper[BETA_1]
         b2 = hyper[BETA_2]
-        lr_t = like(params, hyper[LR] * math.sqrt(1.0 - b2**t) / (1.0 - b1**t))
+        rate = hyper[LR] * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        lr_t = like(params, rate)
         beta_1, c1 = like(params, b1), like(params, 1.0 - b1)
         beta_2, c2 = like(params, b2), like(params, 1.0 - b2)
         m = opt_state[0]
         v = opt_state[1]
-        pen = _adam(params, grads, m, v, 0, n_coef, alpha, l1, lr_t * l1 * inv_sw, inv_sw, lr_t, beta_1, c1, beta_2,
-                    c2, eps)
-        _adam(params, grads, m, v, n_coef, n, zero, zero, zero, inv_sw, lr_t, beta_1, c1, beta_2, c2, eps)
+        sq = _adam(params, grads, m, v, 0, n_coef, alpha, inv_sw, lr_t, beta_1, c1, beta_2, c2, eps)
+        _adam(params, grads, m, v, n_coef, n, zero, inv_sw, lr_t, beta_1, c1, beta_2, c2, eps)
     elif opt_code == RMSPROP:
         rho, c = like(params, hyper[RHO]), like(params, 1.0 - hyper[RHO])
         s = opt_state[0]
-        pen = _rmsprop(params, grads, s, 0, n_coef, alpha, l1, lr * l1 * inv_sw, inv_sw, lr, rho, c, eps)
-        _rmsprop(params, grads, s, n_coef, n, zero, zero, zero, inv_sw, lr, rho, c, eps)
+        sq = _rmsprop(params, grads, s, 0, n_coef, alpha, inv_sw, lr, rho, c, eps)
+        _rmsprop(params, grads, s, n_coef, n, zero, inv_sw, lr, rho, c, eps)
     elif opt_code == ADAGRAD:
         s = opt_state[0]
-        pen = _adagrad(params, grads, s, 0, n_coef, alpha, l1, lr * l1 * inv_sw, inv_sw, lr, eps)
-        _adagrad(params, grads, s, n_coef, n, zero, zero, zero, inv_sw, lr, eps)
-    return pen
+        sq = _adagrad(params, grads, s, 0, n_coef, alpha, inv_sw, lr, eps)
+        _adagrad(params, grads, s, n_coef, n, zero, inv_sw, lr, eps)
+    if l1 > 0:
+        _prox(params, opt_state[opt_state.shape[0] - 1], 0, n_coef, like(params, rate * l1 * inv_sw), eps,
+              opt_code != SGD)
+    return 0.5 * hyper[ALPHA] * sq + l1 * ab
 
 
 # --- fused gradient-and-step for one sample (batch size 1) --------------------------------
@@ -148,7 +169,8 @@ def update(params, grads, opt_state, step, opt_code, hyper, n_coef, inv_sw):
 def step_constants(params, opt_code, hyper, t):
     """Per-step constants in the parameters' dtype; Adam's rate carries its bias correction.
 
-    The second is the L1 threshold per unit of inverse sample weight, ``lr * l1``."""
+    The second is the L1 threshold per unit of inverse sample weight, ``lr * l1``; the
+    eighth is ``epsilon``."""
     lr = hyper[LR]
     if opt_code == ADAM:
         lr = lr * math.sqrt(1.0 - hyper[BETA_2] ** t) / (1.0 - hyper[BETA_1] ** t)
@@ -167,37 +189,33 @@ def step_constants(params, opt_code, hyper, t):
 
 
 @jit_inline
-def _row_step(p, s0, s1, scale, d, alpha, l1, inv_sw, opt_code, nesterov, k):
+def _row_step(p, s0, s1, scale, d, alpha, inv_sw, opt_code, nesterov, k):
+    """One row's step (L1 aside); return the row's pre-step squared norm."""
     lr, lr_l1, momentum, b1, c1, b2, c2, eps, rho, c_rho = k
-    thr = lr_l1 * inv_sw if l1 > 0 else like(p, 0.0)
-    pen = 0.0
+    sq = 0.0
     n = p.shape[0]
     if opt_code == SGD:
         for j in range(n):
             pj = p[j]
-            pen += penalty(pj, alpha, l1)
-            pj, s0[j] = sgd_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, momentum, nesterov)
-            p[j] = shrink(pj, thr) if thr > 0 else pj
+            sq += pj * pj
+            p[j], s0[j] = sgd_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, momentum, nesterov)
     elif opt_code == ADAM:
         for j in range(n):
             pj = p[j]
-            pen += penalty(pj, alpha, l1)
-            pj, s0[j], s1[j] = adam_step(pj, s0[j], s1[j], (scale * d[j] + alpha * pj) * inv_sw, lr, b1, c1, b2, c2,
-                                         eps)
-            p[j] = shrink(pj, thr / (math.sqrt(s1[j]) + eps)) if thr > 0 else pj
+            sq += pj * pj
+            p[j], s0[j], s1[j] = adam_step(pj, s0[j], s1[j], (scale * d[j] + alpha * pj) * inv_sw, lr, b1, c1, b2,
+                                           c2, eps)
     elif opt_code == RMSPROP:
         for j in range(n):
             pj = p[j]
-            pen += penalty(pj, alpha, l1)
-            pj, s0[j] = rmsprop_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, rho, c_rho, eps)
-            p[j] = shrink(pj, thr / (math.sqrt(s0[j]) + eps)) if thr > 0 else pj
+            sq += pj * pj
+            p[j], s0[j] = rmsprop_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, rho, c_rho, eps)
     elif opt_code == ADAGRAD:
         for j in range(n):
             pj = p[j]
-            pen += penalty(pj, alpha, l1)
-            pj, s0[j] = adagrad_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, eps)
-            p[j] = shrink(pj, thr / (math.sqrt(s0[j]) + eps)) if thr > 0 else pj
-    return pen
+            sq += pj * pj
+            p[j], s0[j] = adagrad_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, eps)
+    return sq
 
 
 @jit_inline
@@ -228,9 +246,27 @@ def update_outer(W, S0, S1, b, s0_b, s1_b, x, data, indices, lo, hi, d, alpha, l
     l1 = like(W, l1)
     inv_sw = like(W, inv_sw)
     zero = like(W, 0.0)
+    # two copies of the row loop, so that the one without L1 has no L1 branches in it
+    if l1 > 0:
+        sq, ab = _outer_rows(W, S0, S1, x, data, indices, lo, hi, d, alpha, inv_sw, opt_code, nesterov, k, x_next,
+                             lo_next, hi_next, z_next, True)
+    else:
+        sq, ab = _outer_rows(W, S0, S1, x, data, indices, lo, hi, d, alpha, inv_sw, opt_code, nesterov, k, x_next,
+                             lo_next, hi_next, z_next, False)
+    _row_step(b, s0_b, s1_b, like(W, 1.0), d, zero, inv_sw, opt_code, nesterov, k)
+    return 0.5 * alpha * sq + l1 * ab
+
+
+@jit_inline
+def _outer_rows(W, S0, S1, x, data, indices, lo, hi, d, alpha, inv_sw, opt_code, nesterov, k, x_next, lo_next,
+                hi_next, z_next, with_l1):
+    """The rows of ``update_outer``; returns the pre-step squared and absolute sums of ``W``."""
+    zero = like(W, 0.0)
     sparse = x.shape[0] == 0
     fuse = z_next.shape[0] > 0
-    pen = 0.0
+    thr = k[1] * inv_sw
+    sq = 0.0
+    ab = 0.0
     nz = lo
     nz_next = lo_next
     for r in range(W.shape[0]):
@@ -239,7 +275,11 @@ def update_outer(W, S0, S1, b, s0_b, s1_b, x, data, indices, lo, hi, d, alpha, l
         else:
             scale = x[r]
         w = W[r]
-        pen += _row_step(w, S0[r], S1[r], scale, d, alpha, l1, inv_sw, opt_code, nesterov, k)
+        if with_l1:
+            ab += _abs_sum(w, 0, w.shape[0])
+        sq += _row_step(w, S0[r], S1[r], scale, d, alpha, inv_sw, opt_code, nesterov, k)
+        if with_l1:
+            _prox(w, S1[r], 0, w.shape[0], thr, k[7], opt_code != SGD)
         if fuse:
             if sparse:
                 scale_next, nz_next = _csr_value(data, indices, hi_next, nz_next, r, zero)
@@ -247,5 +287,4 @@ def update_outer(W, S0, S1, b, s0_b, s1_b, x, data, indices, lo, hi, d, alpha, l
                 scale_next = x_next[r]
             for j in range(z_next.shape[0]):
                 z_next[j] += scale_next * w[j]
-    _row_step(b, s0_b, s1_b, like(W, 1.0), d, zero, zero, inv_sw, opt_code, nesterov, k)
-    return pen
+    return sq, ab
