@@ -521,6 +521,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         opt = self._optimizer
         no_order = np.empty(0, np.int64)
         dropout = any(self._dropout_rates(self.n_layers_ - 2))
+        record_validation = None if val is None else self._validation_recorder(kern, val, act_codes, loss_code, dtype)
         callbacks = None
         if getattr(self, "_skl_callbacks", None):
             # scikit-learn's callback API: one task per epoch (progress bars, monitors, stop)
@@ -554,8 +555,8 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 if not np.isfinite(self.loss_):
                     raise ValueError(_NON_FINITE + f" The training loss became {self.loss_} in epoch {self.n_iter_}.")
 
-                if val is not None:
-                    self._record_validation(kern, val, act_codes, loss_code, dtype)
+                if record_validation is not None:
+                    record_validation()
                 self._update_no_improvement_count(early_stopping)
                 opt.iteration_ends(self.t_)
                 if callbacks is not None and task.call_on_fit_task_end(
@@ -619,20 +620,26 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
             self.validation_loss_curve_ = []
             self.best_validation_loss_ = np.inf
 
-    def _record_validation(self, kern, val, act_codes, loss_code, dtype):
-        """Append the validation score and loss of the current weights."""
+    def _validation_recorder(self, kern, val, act_codes, loss_code, dtype):
+        """A function appending the validation score and loss of the current weights; the
+        kernel inputs and workspace are made once per fit."""
         X_val, y_val, Y_val, sw_val = val
-        score = self._score(X_val, y_val, sample_weight=sw_val)
         Xd, data, indices, indptr = self._kernel_X(X_val, dtype)
         Y = np.ascontiguousarray(np.asarray(Y_val, dtype=dtype).reshape(X_val.shape[0], -1))
         sw = np.empty(0, dtype) if sw_val is None else np.ascontiguousarray(sw_val, dtype=dtype)
         ws = kern.make_workspace(self._units, X_val.shape[0], 0, dtype, gather=False)
-        loss = kern.evaluate(self._params, self._units, act_codes, loss_code, self._hyper(0.0, dtype), Xd, data,
-                             indices, indptr, Y, sw, ws["acts"], ws["deltas"])
-        self.validation_scores_.append(score)
-        self.validation_loss_curve_.append(float(loss))
-        if self.verbose:
-            print("Validation score: %f, validation loss: %.8f" % (score, loss))
+        hyper = self._hyper(0.0, dtype)
+
+        def record():
+            score = self._score(X_val, y_val, sample_weight=sw_val)
+            loss = kern.evaluate(self._params, self._units, act_codes, loss_code, hyper, Xd, data, indices, indptr, Y,
+                                 sw, ws["acts"], ws["deltas"])
+            self.validation_scores_.append(score)
+            self.validation_loss_curve_.append(float(loss))
+            if self.verbose:
+                print("Validation score: %f, validation loss: %.8f" % (score, loss))
+
+        return record
 
     def _update_no_improvement_count(self, early_stopping):
         tol = self._min_delta()
