@@ -41,3 +41,15 @@ def test_sklearn_private_api_is_fenced_in_one_module():
 def test_cuda_is_imported_only_through_the_shim():
     files = [f for f in KERNELS + ESTIMATOR if f.name != "_compat.py"]
     assert _grep(files, r"from numba import cuda|numba\.cuda") == []
+
+
+def test_public_estimators_document_every_parameter_in_order():
+    import inspect
+    import re
+
+    import fusedmlp
+
+    for cls in (fusedmlp.MLPClassifier, fusedmlp.MLPRegressor, fusedmlp.Perceptron):
+        signature = list(inspect.signature(cls).parameters)
+        documented = [name for name in re.findall(r"^    (\w+) : ", cls.__doc__, re.M) if name in signature]
+        assert documented == signature, cls.__name__

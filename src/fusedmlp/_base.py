@@ -48,6 +48,11 @@ _EXTRA_PARAMS_DOC = """\
         by the step size the weight just got (SGD: the rate; Adam, RMSprop, AdaGrad:
         ``rate / (sqrt(v) + epsilon)``) times ``l1 / batch weight``, so that weights reach
         exactly zero.  L-BFGS uses its subgradient.
+    dropout : float or list of float, default=0.0
+        Inverted dropout: the probability of zeroing each hidden unit during training (one
+        rate, or one per hidden layer); kept units are scaled by ``1 / (1 - rate)`` and
+        prediction uses the whole network.  Masks are drawn from ``random_state``.
+        Stochastic solvers only.
     rho : float, default=0.9
         Decay rate of RMSprop's squared-gradient average.
     lr_decay : float, default=0.1
@@ -64,11 +69,6 @@ _EXTRA_PARAMS_DOC = """\
         loss.
     min_delta : float or None, default=None
         Smallest change that counts as an improvement for the stopping rules (None: ``tol``).
-    dropout : float or list of float, default=0.0
-        Inverted dropout: the probability of zeroing each hidden unit during training (one
-        rate, or one per hidden layer); kept units are scaled by ``1 / (1 - rate)`` and
-        prediction uses the whole network.  Masks are drawn from ``random_state``.
-        Stochastic solvers only.
     restore_best_weights : bool, default=True
         With early stopping, end with the weights of the best validation epoch (scikit-learn's
         behaviour); False keeps the last epoch's weights.
