@@ -90,7 +90,7 @@ def measure_extensions(quick):
                      for name, options in EXTENSIONS.items()}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                med = _time_interleaved(steps, 3)
+                med = _time_interleaved(steps, 3 if quick else 7)
             rate = {name: n / t for name, t in med.items()}
             rows.append(dict(workload=workload, mode=mode, rate=rate))
             print(f"extensions {workload} batch={mode} " + "  ".join(f"{k}={v:,.0f}/s" for k, v in rate.items()),
