@@ -52,6 +52,23 @@ def test_train_extensions(benchmark, workload, mode, option):
     benchmark.extra_info["samples_per_s"] = n / benchmark.stats.stats.median
 
 
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize("mode", ["256", "full"])
+def test_train_cuda(benchmark, mode, device):
+    """W1 in float32 on the GPU against the CPU path (skipped without a real GPU)."""
+    if device == "cuda":
+        from fusedmlp._backend import cuda_usable
+
+        if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or not cuda_usable():
+            pytest.skip("needs an NVIDIA GPU and numba-cuda")
+    step, n = contender("fusedmlp-f32", "W1", "adam", BATCH_MODES[mode], N_SAMPLES, {"device": device})
+    benchmark.group = f"cuda W1 float32 adam batch={mode}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        benchmark.pedantic(step, rounds=3, iterations=1)
+    benchmark.extra_info["samples_per_s"] = n / benchmark.stats.stats.median
+
+
 @pytest.mark.parametrize("name", ["fusedmlp", "fusedmlp-f32", "numpy", "sklearn"])
 def test_predict(benchmark, name):
     X, y, Y = data("W1")

@@ -53,3 +53,4 @@ def test_public_estimators_document_every_parameter_in_order():
         signature = list(inspect.signature(cls).parameters)
         documented = [name for name in re.findall(r"^    (\w+) : ", cls.__doc__, re.M) if name in signature]
         assert documented == signature, cls.__name__
+

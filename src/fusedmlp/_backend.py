@@ -9,7 +9,7 @@ import numpy as np
 
 from ._kernels import _codes as codes
 
-__all__ = ["codes", "kernels", "param_views", "train_epoch"]
+__all__ = ["codes", "kernels", "param_views", "predict", "train_epoch", "trainer"]
 
 
 class _KernelSet:
@@ -48,6 +48,64 @@ def train_epoch(kern, params, units, act_codes, loss_code, opt_code, hyper, X, d
     return kern.train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw,
                             order, batch_size, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"],
                             ws["ybuf"], ws["swbuf"], opt_state, step)
+
+
+class _CpuTrainer:
+    """A fit's epochs on the CPU: the workspaces, made once, and one kernel call per epoch."""
+
+    def __init__(self, params, units, act_codes, loss_code, opt_code, X, data, indices, indptr, Y, sw, batch_size,
+                 opt_state, step, gather):
+        self.kern = kernels("cpu")
+        self.args = (params, units, act_codes, loss_code, opt_code)
+        self.data = (X, data, indices, indptr, Y, sw)
+        self.batch_size = batch_size
+        self.ws = self.kern.make_workspace(units, batch_size, opt_state.shape[0], params.dtype, gather)
+        self.state = (opt_state, step)
+
+    def epoch(self, order, hyper):
+        params, units, act_codes, loss_code, opt_code = self.args
+        return train_epoch(self.kern, params, units, act_codes, loss_code, opt_code, hyper, *self.data, order,
+                           self.batch_size, self.ws, *self.state)
+
+    def pull(self):
+        """The parameters already live in the host buffers."""
+
+
+def trainer(device, params, units, act_codes, loss_code, opt_code, X, data, indices, indptr, Y, sw, batch_size,
+            opt_state, step, gather):
+    """The object that trains a fit's epochs on ``device``: ``epoch(order, hyper) -> loss``
+    and ``pull()``, which brings the parameters back into ``params`` (a no-op on the CPU;
+    on CUDA the data, parameters and state stay on the GPU between epochs).  CUDA takes dense
+    ``X`` only."""
+    if device == "cuda":
+        module = importlib.import_module("fusedmlp._kernels.cuda.epoch")
+        return module.DeviceFit(params, units, act_codes, loss_code, opt_code, X, Y, sw, batch_size, opt_state, step)
+    return _CpuTrainer(params, units, act_codes, loss_code, opt_code, X, data, indices, indptr, Y, sw, batch_size,
+                       opt_state, step, gather)
+
+
+def cuda_usable():
+    """Whether CUDA kernels can run here (numba-cuda and a GPU, or the simulator)."""
+    compat = importlib.import_module("fusedmlp._kernels.cuda._compat")
+    try:
+        compat.require()
+    except (ImportError, RuntimeError):
+        return False
+    return True
+
+
+def predict(device, params, units, act_codes, hyper, X, data, indices, indptr, out):
+    """Network output of every row into ``out`` on ``device`` (CUDA: dense ``X`` only).
+
+    A model fitted on a GPU predicts on the CPU where no GPU is usable: same results."""
+    if device == "cuda" and cuda_usable():
+        importlib.import_module("fusedmlp._kernels.cuda.epoch").predict(params, units, act_codes, hyper, X, out)
+        return
+    kern = kernels("cpu")
+    n = out.shape[0]
+    width = int(np.asarray(units)[1:].sum())
+    buf = np.empty(min(max(n, 1), kern.chunk_rows(units)) * width, params.dtype)
+    kern.predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out)
 
 
 def param_views(params, units):

@@ -72,6 +72,11 @@ _EXTRA_PARAMS_DOC = """\
     restore_best_weights : bool, default=True
         With early stopping, end with the weights of the best validation epoch (scikit-learn's
         behaviour); False keeps the last epoch's weights.
+    device : {'cpu', 'cuda'}, default='cpu'
+        Where training and prediction run.  'cuda' runs CUDA kernels on an NVIDIA GPU
+        (the ``cuda`` extra), keeping data and parameters on the GPU for the whole fit; it
+        needs a stochastic solver and densifies sparse input.  The fitted estimator holds
+        host arrays: it pickles, and predicts on any device.
 """
 
 _EXTRA_ATTRS_DOC = """\
@@ -201,6 +206,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         "monitor": [StrOptions({"score", "loss"})],
         "min_delta": [None, Interval(Real, 0, None, closed="left")],
         "restore_best_weights": ["boolean"],
+        "device": [StrOptions({"cpu", "cuda"})],
     }
 
     # ------------------------------------------------------------------ subclass hooks
@@ -424,7 +430,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
             self._fit_stochastic(kern, X, y, sample_weight, incremental, validation_data)
         else:
             for name, used in (("validation_data", validation_data is not None), ("dropout", any(self._dropout_rates(
-                    self.n_layers_ - 2)))):
+                    self.n_layers_ - 2))), ("device='cuda'", self.device == "cuda")):
                 if used:
                     raise ValueError(f"{name} needs a stochastic solver (sgd, adam, rmsprop, adagrad), not lbfgs.")
             self._fit_lbfgs(kern, X, y, sample_weight)
@@ -511,14 +517,17 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
+        if self.device == "cuda" and sp.issparse(X_train):
+            X_train = X_train.toarray()
         Xd, data, indices, indptr = self._kernel_X(X_train, dtype)
         y_train = np.ascontiguousarray(y_train, dtype=dtype)
         sw = np.empty(0, dtype) if sample_weight_train is None else np.ascontiguousarray(sample_weight_train)
         gather = self.shuffle and batch_size < n_samples
-        ws = kern.make_workspace(self._units, batch_size, self._optimizer.state.shape[0], dtype, gather)
         act_codes = self._activation_codes()
         loss_code = self._loss_code()
         opt = self._optimizer
+        fit = _backend.trainer(self.device, self._params, self._units, act_codes, loss_code, opt.code, Xd, data,
+                               indices, indptr, y_train, sw, batch_size, opt.state, opt.step, gather)
         no_order = np.empty(0, np.int64)
         dropout = any(self._dropout_rates(self.n_layers_ - 2))
         record_validation = None if val is None else self._validation_recorder(kern, val, act_codes, loss_code, dtype)
@@ -542,11 +551,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 if callbacks is not None:
                     task = callbacks.subcontext(task_name="epoch")
                     task.call_on_fit_task_begin(estimator=self, X=X_train, y=y_labels)
-                self.loss_ = _backend.train_epoch(
-                    kern, self._params, self._units, act_codes, loss_code, opt.code, self._hyper(rate, dtype, seed), Xd,
-                    data, indices, indptr, y_train, sw, sample_idx if self.shuffle else no_order, batch_size, ws,
-                    opt.state, opt.step,
-                )
+                self.loss_ = fit.epoch(sample_idx if self.shuffle else no_order, self._hyper(rate, dtype, seed))
                 self.n_iter_ += 1
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
@@ -555,6 +560,8 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 if not np.isfinite(self.loss_):
                     raise ValueError(_NON_FINITE + f" The training loss became {self.loss_} in epoch {self.n_iter_}.")
 
+                if record_validation is not None or callbacks is not None:
+                    fit.pull()  # the host copy of the parameters is read (a no-op on the CPU)
                 if record_validation is not None:
                     record_validation()
                 self._update_no_improvement_count(early_stopping)
@@ -586,6 +593,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
 
+        fit.pull()
         if early_stopping and self.restore_best_weights:
             self._params[...] = self._best_params
         if callbacks is not None:
@@ -680,16 +688,13 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         """Network output ``(n_samples, n_outputs)`` for validated ``X``."""
         dtype = np.result_type(X.dtype, self._params.dtype)
         params = self._params if self._params.dtype == dtype else self._params.astype(dtype)
+        device = getattr(self, "device", "cpu")
+        if device == "cuda" and sp.issparse(X):
+            X = X.toarray()
         Xd, data, indices, indptr = self._kernel_X(X, dtype)
-        n = X.shape[0]
-        out = np.empty((n, self.n_outputs_), dtype)
-        kern = _backend.kernels("cpu")
-        width = int(self._units[1:].sum())
-        buf = np.empty(min(max(n, 1), kern.chunk_rows(self._units)) * width, dtype)
-        hyper = self._hyper(0.0, dtype)
-        kern.predict(
-            params, self._units, self._activation_codes(), hyper, Xd, data, indices, indptr, buf, out
-        )
+        out = np.empty((X.shape[0], self.n_outputs_), dtype)
+        _backend.predict(device, params, self._units, self._activation_codes(), self._hyper(0.0, dtype), Xd, data,
+                         indices, indptr, out)
         return out
 
     def _score_with_function(self, X, y, sample_weight, score_function):

@@ -169,6 +169,7 @@ default='constant'
         monitor="score",
         min_delta=None,
         restore_best_weights=True,
+        device="cpu",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -204,6 +205,7 @@ default='constant'
         self.monitor = monitor
         self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
+        self.device = device
 
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
         if self.class_weight is not None:

@@ -172,6 +172,7 @@ default='constant'
         monitor="score",
         min_delta=None,
         restore_best_weights=True,
+        device="cpu",
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -208,6 +209,7 @@ default='constant'
         self.monitor = monitor
         self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
+        self.device = device
 
     def _loss_code(self):
         return codes.LOSSES[self.loss]

@@ -1,0 +1,64 @@
+"""The fused optimizer pass on the GPU (as ``cpu/optimizers.update``): one thread per
+parameter forms the regularised gradient, applies the element step from ``scalar.py`` and
+L1's proximal step; the pre-step penalty goes to ``sums[2]``."""
+
+import math
+
+from numba import float64 as numba_float64
+
+from .._codes import ADAGRAD, ADAM, RMSPROP, SGD
+from ..scalar import adagrad_step, adam_step, rmsprop_step, sgd_step, shrink
+from ._compat import cuda
+from .launch import THREADS, blocks, threads
+
+__all__ = ["update"]
+
+
+@cuda.jit
+def _update(params, grads, m, v, n_coef, opt_code, lr, momentum, nesterov, b1, b2, eps, rho, alpha, l1, sums):
+    inv_sw = 1.0 / sums[1]
+    local = cuda.shared.array(THREADS, dtype=numba_float64)
+    pen = 0.0
+    for j in range(cuda.grid(1), params.shape[0], cuda.gridsize(1)):
+        p = params[j]
+        coef = j < n_coef
+        a = alpha if coef else 0.0
+        if coef:
+            pen += 0.5 * alpha * p * p + l1 * abs(p)
+        g = (grads[j] + a * p) * inv_sw
+        rate = lr
+        if opt_code == SGD:
+            p, v[j] = sgd_step(p, v[j], g, lr, momentum, nesterov)
+        elif opt_code == ADAM:
+            p, m[j], v[j] = adam_step(p, m[j], v[j], g, lr, b1, 1.0 - b1, b2, 1.0 - b2, eps)
+            rate = lr / (math.sqrt(v[j]) + eps)
+        elif opt_code == RMSPROP:
+            p, v[j] = rmsprop_step(p, v[j], g, lr, rho, 1.0 - rho, eps)
+            rate = lr / (math.sqrt(v[j]) + eps)
+        elif opt_code == ADAGRAD:
+            p, v[j] = adagrad_step(p, v[j], g, lr, eps)
+            rate = lr / (math.sqrt(v[j]) + eps)
+        if coef and l1 > 0:
+            p = shrink(p, rate * l1 * inv_sw)
+        params[j] = p
+    # block reduction of the penalty, then one atomic per block
+    t = cuda.threadIdx.x
+    local[t] = pen
+    cuda.syncthreads()
+    width = THREADS // 2
+    while width > 0:
+        if t < width:
+            local[t] += local[t + width]
+        cuda.syncthreads()
+        width //= 2
+    if t == 0:
+        cuda.atomic.add(sums, 2, local[0])
+
+
+def update(params, grads, opt_state, opt_code, n_coef, lr, momentum, nesterov, b1, b2, eps, rho, alpha, l1, sums):
+    """Apply one optimizer step in place (``lr`` already bias-corrected for Adam); the
+    batch's weight sum is ``sums[1]``.  Mutates ``params``, ``opt_state`` and ``sums[2]``."""
+    m = opt_state[0]
+    v = opt_state[opt_state.shape[0] - 1]
+    _update[blocks(params.shape[0]), threads()](params, grads, m, v, n_coef, opt_code, lr, momentum, nesterov, b1,
+                                                b2, eps, rho, alpha, l1, sums)
