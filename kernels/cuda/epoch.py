@@ -17,6 +17,17 @@ from .optimizers import update
 
 __all__ = ["DeviceFit", "predict", "chunk_rows"]
 
+
+@cuda.jit
+def _end_batch(sums, epoch_sum, n_rows):
+    """Add the batch's loss to the epoch's (``cpu/epoch.train_epoch``'s weighting) and clear
+    the batch sums, on the device: no host round trip per batch."""
+    if cuda.grid(1) == 0:
+        epoch_sum[0] += (sums[0] + sums[2]) / sums[1] * n_rows
+        sums[0] = 0.0
+        sums[1] = 0.0
+        sums[2] = 0.0
+
 _layer = layer_view.py_func
 
 
@@ -55,7 +66,8 @@ class DeviceFit:
         self.Xg = cuda.device_array((rows, X.shape[1]), dtype)
         self.Yg = cuda.device_array((rows, Y.shape[1]), dtype)
         self.swg = cuda.device_array(rows if sw.shape[0] else 0, dtype)
-        self.sums = cuda.device_array(3, np.float64)
+        self.sums = cuda.to_device(np.zeros(3))
+        self.epoch_sum = cuda.device_array(1, np.float64)
         self.step = int(step[0])
 
     def epoch(self, order, hyper):
@@ -66,8 +78,7 @@ class DeviceFit:
         d_order = cuda.to_device(order) if shuffled else None
         n_coef = n_coefs.py_func(self.units)
         eps, huber = hyper[CLIP_EPS], hyper[HUBER_DELTA]
-        sums = np.zeros(3)
-        total = 0.0
+        self.epoch_sum.copy_to_device(np.zeros(1))
         for start in range(0, n, bs):
             m = min(bs, n - start)
             if shuffled:
@@ -81,7 +92,6 @@ class DeviceFit:
                 X, Y = self.X[start : start + m], self.Y[start : start + m]
                 sw = self.sw[start : start + m] if self.sw.shape[0] else self.sw
             acts, deltas = self.acts[: m * self._width], self.deltas[: m * self._width]
-            self.sums.copy_to_device(sums)
             out = forward(self.params, self.units, self.act_codes, hyper, X, acts, start)
             n_layers = self.units.shape[0] - 1
             output_delta(out, Y, sw, _layer(deltas, self.units, n_layers, m), self.loss_code, eps, huber, self.sums)
@@ -94,9 +104,8 @@ class DeviceFit:
             update(self.params, self.grads, self.opt_state, self.opt_code, n_coef, lr, hyper[MOMENTUM],
                    hyper[NESTEROV] != 0, hyper[BETA_1], hyper[BETA_2], hyper[EPSILON], hyper[RHO], hyper[ALPHA],
                    hyper[L1], self.sums)
-            loss, weight, penalty = self.sums.copy_to_host()
-            total += (loss + penalty) / weight * m
-        return total / n
+            _end_batch[1, 1](self.sums, self.epoch_sum, m)
+        return float(self.epoch_sum.copy_to_host()[0]) / n
 
     @property
     def _width(self):

@@ -27,7 +27,7 @@ class _Device:
     compute_capability = (8, 0)
 importlib.import_module(cuda.__name__ + ".dispatcher").get_current_device = lambda: _Device()
 
-from fusedmlp._kernels.cuda import activations as A, dense as D, losses as L, optimizers as O
+from fusedmlp._kernels.cuda import activations as A, dense as D, epoch as E, losses as L, optimizers as O
 for dt in (t.float64, t.float32):
     m2, v1, i, f = dt[:, ::1], dt[::1], t.int64, t.float64
     kernels = [
@@ -37,6 +37,7 @@ for dt in (t.float64, t.float32):
         (D._column_sums, (m2, v1)), (D._gather_rows, (m2, t.int64[::1], i, m2)),
         (L._delta_rows, (m2, m2, v1, m2, i, dt, dt, t.float64[::1])),
         (O._update, (v1, v1, v1, v1, i, i, f, f, t.boolean, f, f, f, f, f, f, t.float64[::1])),
+        (E._end_batch, (t.float64[::1], t.float64[::1], i)),
     ]
     for kernel, signature in kernels:
         cuda.compile_ptx(kernel.py_func, signature, cc=(8, 0))
