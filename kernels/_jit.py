@@ -21,6 +21,7 @@ Environment switches (read once, at import):
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import numba
@@ -46,17 +47,18 @@ CACHE = _switch("FUSEDMLP_NUMBA_CACHE")
 # contraction into FMA, reciprocal and signed-zero relaxations and approximate functions.
 FASTMATH_FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"} if _switch("FUSEDMLP_FASTMATH") else False
 
-_OPTIONS = dict(nogil=True, cache=CACHE, fastmath=FASTMATH_FLAGS, error_model="numpy", boundscheck=False)
+# caching is attached by ``_safe_cache`` (below), not by Numba's ``cache=True``
+_OPTIONS = dict(nogil=True, fastmath=FASTMATH_FLAGS, error_model="numpy", boundscheck=False)
 
 
 def jit_kernel(func):
     """Compile ``func`` lazily with the project's options, without Numba's runtime."""
-    return numba.njit(_nrt=False, **_OPTIONS)(func)
+    return _safe_cache(numba.njit(_nrt=False, **_OPTIONS)(func))
 
 
 def jit_blas(func):
     """Compile a kernel that calls ``np.dot``, or calls one that does (BLAS needs the runtime)."""
-    return numba.njit(**_OPTIONS)(func)
+    return _safe_cache(numba.njit(**_OPTIONS)(func))
 
 
 def jit_inline(func):
@@ -124,6 +126,63 @@ _LOCATORS = [_KernelUserProvidedLocator, _KernelInTreeLocator, _KernelUserWideLo
 _IMPL = _numba_class("CacheImpl")
 if _LOCATORS[0] not in _IMPL._locator_classes:
     _IMPL._locator_classes = _LOCATORS + list(_IMPL._locator_classes)
+
+
+# --- a disk cache that cannot break a fit ----------------------------------------------------
+# Many processes may share one cache folder (joblib / Dask workers).  Numba writes entries
+# atomically, but a file truncated by a full disk or a crash, or a folder that turns
+# unwritable, makes its loads and saves raise.  Then the kernel is compiled in memory, with a
+# warning; a later successful save repairs the entry.
+
+
+class _SafeFunctionCache(caching.FunctionCache):
+    def load_overload(self, sig, target_context):
+        try:
+            return super().load_overload(sig, target_context)
+        except Exception as exc:  # any unreadable entry: compile instead
+            _cache_warning("read", f" in {self._cache_path}", exc)
+            return None
+
+    def save_overload(self, sig, data):
+        try:
+            super().save_overload(sig, data)
+            return
+        except Exception as exc:
+            error = exc
+        index = getattr(self._cache_file, "_index_path", None)
+        if index is not None and os.path.exists(index):
+            try:  # most likely a corrupt index: start it afresh
+                os.remove(index)
+                super().save_overload(sig, data)
+                return
+            except Exception as exc:
+                error = exc
+        _cache_warning("write", f" in {self._cache_path}", error)
+
+
+_WARNED = set()
+
+
+def _cache_warning(action, where, exc):
+    if action in _WARNED:  # once per process: every kernel would say the same
+        return
+    _WARNED.add(action)
+    warnings.warn(
+        f"fusedmlp could not {action} its compiled-kernel cache{where} ({type(exc).__name__}: {exc}); compiling "
+        "in memory instead.  Set NUMBA_CACHE_DIR to a writable folder, or FUSEDMLP_NUMBA_CACHE=0 to stop caching.",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+
+
+def _safe_cache(dispatcher):
+    """Attach the disk cache to a kernel; where no cache folder is usable, compile in memory."""
+    if CACHE:
+        try:
+            dispatcher._cache = _SafeFunctionCache(dispatcher.py_func)
+        except Exception as exc:  # no usable folder: Numba's own cache=True would fail the import
+            _cache_warning("find a folder for", "", exc)
+    return dispatcher
 
 
 # --- dtype-preserving constants ------------------------------------------------------------

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numba
+import numpy as np
 import pytest
 
 import fusedmlp
@@ -117,3 +118,75 @@ def test_cache_switch_and_invalidation_by_any_kernel_file(tmp_path):
     scalar = site / "fusedmlp" / "_kernels" / "scalar.py"
     scalar.write_text(scalar.read_text() + "\n# edited\n")
     assert _fit(site, env)["hits"] == 0
+
+
+
+@needs_jit
+@pytest.mark.slow
+def test_processes_racing_on_a_cold_cache_then_a_corrupt_cache(tmp_path):
+    """Three processes compile at once into one fresh cache folder: none fails, and the
+    next process loads every kernel from the cache.  Then every cache file is overwritten
+    with garbage: a fit still works (compiling in memory, with one warning) and repairs it."""
+    site = _copy_package(tmp_path)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONDONTWRITEBYTECODE="1")
+    script = FIT_SCRIPT.replace("SITE", repr(str(site)))
+    racers = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for proc in racers:
+        out, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err
+    assert _fit(site, env) == {"hits": 1, "misses": 0}
+    for entry in (tmp_path / "cache").rglob("*.nb*"):
+        entry.write_bytes(b"garbage")
+    loud = script.replace('warnings.simplefilter("ignore")', 'warnings.simplefilter("ignore", UserWarning)')
+    proc = subprocess.run([sys.executable, "-W", "default", "-c", loud], env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("could not read its compiled-kernel cache") == 1, proc.stderr
+    assert _fit(site, env) == {"hits": 1, "misses": 0}
+
+
+UNPICKLE_SCRIPT = r"""
+import json, pickle, sys
+est, X, expected = pickle.load(open(sys.argv[1], "rb"))
+loaded = sorted(m for m in sys.modules if m.startswith("fusedmlp._kernels.cpu") or m == "numba")
+import numpy as np
+np.testing.assert_allclose(est.predict_proba(X), expected, rtol=1e-12)
+print(json.dumps(dict(loaded=loaded)))
+"""
+
+
+def test_pickles_carry_no_compiled_code_and_load_in_a_fresh_process(tmp_path):
+    import pickle
+    import warnings
+
+    X = np.random.RandomState(0).randn(20, 3)
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = fusedmlp.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
+    blob = pickle.dumps((est, X, est.predict_proba(X)))
+    assert b"numba" not in blob and b"_kernels" not in blob
+    path = tmp_path / "model.pkl"
+    path.write_bytes(blob)
+    proc = subprocess.run([sys.executable, "-c", UNPICKLE_SCRIPT, str(path)], capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["loaded"] == []  # unpickling loaded no kernel
+
+
+@needs_jit
+@pytest.mark.slow
+def test_no_usable_cache_folder_compiles_in_memory_with_a_warning(tmp_path):
+    site = _copy_package(tmp_path)
+    for folder in [site / "fusedmlp" / "_kernels", *(p for p in (site / "fusedmlp" / "_kernels").rglob("*") if p.is_dir())]:
+        (folder / "__pycache__").write_text("not a folder")
+    (tmp_path / "usercache").write_text("not a folder either")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "usercache"), NUMBA_CACHE_DIR="", PYTHONDONTWRITEBYTECODE="1")
+    script = FIT_SCRIPT.replace("SITE", repr(str(site))).replace('warnings.simplefilter("ignore")',
+                                                                 'warnings.simplefilter("ignore", UserWarning)')
+    proc = subprocess.run([sys.executable, "-W", "default", "-c", script], env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("could not find a folder for its compiled-kernel cache") == 1, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["hits"] == 0
