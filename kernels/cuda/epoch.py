@@ -7,8 +7,7 @@ import math
 
 import numpy as np
 
-from .._codes import ALPHA, BETA_1, BETA_2, CLIP_EPS, EPSILON, HUBER_DELTA, L1, LR, MOMENTUM, N_HYPER, NESTEROV, RHO
-from .._codes import ADAM
+from .._codes import ADAM, ALPHA, BETA_1, BETA_2, CLIP_EPS, EPSILON, HUBER_DELTA, L1, LR, MOMENTUM, N_HYPER, NESTEROV, RHO
 from ..layout import layer_view, n_coefs
 from ._compat import cuda, require
 from .dense import backward, forward, gather_rows
@@ -58,10 +57,10 @@ class DeviceFit:
         self.X = cuda.to_device(np.ascontiguousarray(X, dtype))
         self.Y = cuda.to_device(np.ascontiguousarray(Y, dtype))
         self.sw = cuda.to_device(np.ascontiguousarray(sw, dtype))
-        width = int(self.units[1:].sum())
+        self.width = int(self.units[1:].sum())
         rows = min(self.batch_size, self.n)
-        self.acts = cuda.device_array(rows * width, dtype)
-        self.deltas = cuda.device_array(rows * width, dtype)
+        self.acts = cuda.device_array(rows * self.width, dtype)
+        self.deltas = cuda.device_array(rows * self.width, dtype)
         self.grads = cuda.device_array(params.shape[0], dtype)
         self.Xg = cuda.device_array((rows, X.shape[1]), dtype)
         self.Yg = cuda.device_array((rows, Y.shape[1]), dtype)
@@ -91,7 +90,7 @@ class DeviceFit:
             else:
                 X, Y = self.X[start : start + m], self.Y[start : start + m]
                 sw = self.sw[start : start + m] if self.sw.shape[0] else self.sw
-            acts, deltas = self.acts[: m * self._width], self.deltas[: m * self._width]
+            acts, deltas = self.acts[: m * self.width], self.deltas[: m * self.width]
             out = forward(self.params, self.units, self.act_codes, hyper, X, acts, start)
             n_layers = self.units.shape[0] - 1
             output_delta(out, Y, sw, _layer(deltas, self.units, n_layers, m), self.loss_code, eps, huber, self.sums)
@@ -106,10 +105,6 @@ class DeviceFit:
                    hyper[L1], self.sums)
             _end_batch[1, 1](self.sums, self.epoch_sum, m)
         return float(self.epoch_sum.copy_to_host()[0]) / n
-
-    @property
-    def _width(self):
-        return int(self.units[1:].sum())
 
     def pull(self):
         """Copy the parameters, optimizer state and step back into the host buffers."""

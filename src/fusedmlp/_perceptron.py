@@ -203,13 +203,9 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         dtype = np.result_type(X.dtype, self._params.dtype)
         params = self._params.astype(dtype, copy=False)
-        Xd, data, indices, indptr = BaseFusedMLP._kernel_X(X, dtype)
-        kern = _backend.kernels("cpu")
         out = np.empty((X.shape[0], int(self._units[1])), dtype)
-        buf = np.empty(min(max(X.shape[0], 1), kern.chunk_rows(self._units)) * int(self._units[1]), dtype)
-        hyper = np.zeros(codes.N_HYPER)
-        kern.predict(params, self._units, np.array([codes.IDENTITY], np.int64), hyper, Xd, data, indices, indptr,
-                     buf, out)
+        _backend.predict("cpu", params, self._units, np.array([codes.IDENTITY], np.int64), np.zeros(codes.N_HYPER),
+                         *BaseFusedMLP._kernel_X(X, dtype), out)
         return out.ravel() if out.shape[1] == 1 else out
 
     def predict(self, X):
