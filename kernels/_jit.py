@@ -1,7 +1,8 @@
 """The one place where Numba options are spelled.
 
 ``jit_kernel`` compiles a serial kernel, ``jit_inline`` a scalar helper that is inlined into
-its callers, ``jit_blas`` a kernel calling ``np.dot``.  Signatures are always lazy, so importing
+its callers, ``jit_blas`` a kernel calling ``np.dot``, ``jit_parallel`` a kernel whose
+``prange`` loops run on Numba's threads (used only when a fit asks for threads, ``n_jobs``).  Signatures are always lazy, so importing
 a kernel module compiles nothing.
 
 Kernels allocate nothing, so they are compiled without Numba's runtime (``_nrt=False``): that
@@ -30,7 +31,7 @@ from numba.core import caching, types
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
-__all__ = ["CACHE", "FASTMATH_FLAGS", "jit_blas", "jit_inline", "jit_kernel", "like"]
+__all__ = ["CACHE", "FASTMATH_FLAGS", "jit_blas", "jit_inline", "jit_kernel", "jit_parallel", "like"]
 
 
 def _switch(name, default=True):
@@ -59,6 +60,11 @@ def jit_kernel(func):
 def jit_blas(func):
     """Compile a kernel that calls ``np.dot``, or calls one that does (BLAS needs the runtime)."""
     return _safe_cache(numba.njit(**_OPTIONS)(func))
+
+
+def jit_parallel(func):
+    """Compile a kernel with ``prange`` loops run by Numba's threading layer (and ``np.dot``)."""
+    return _safe_cache(numba.njit(parallel=True, **_OPTIONS)(func))
 
 
 def jit_inline(func):

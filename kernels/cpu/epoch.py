@@ -18,7 +18,9 @@ Inputs are read, never written; read-only (memory-mapped) inputs work.
 import numpy as np
 
 from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, NESTEROV, STEP
-from .._jit import jit_blas, jit_inline, jit_kernel, like
+from numba import prange
+
+from .._jit import jit_blas, jit_inline, jit_kernel, jit_parallel, like
 from ..layout import coef_view, intercept_view, layer_view, n_coefs, row_width
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
@@ -26,8 +28,8 @@ from .losses import output_delta
 from ..scalar import act
 from .optimizers import penalty, regularized_gradient, step_constants, update, update_outer
 
-__all__ = ["train_epoch", "stochastic_epoch", "loss_grad", "evaluate", "predict", "perceptron_epoch", "chunk_rows",
-           "make_workspace"]
+__all__ = ["train_epoch", "lanes_epoch", "stochastic_epoch", "loss_grad", "lanes_loss_grad", "evaluate", "predict",
+           "perceptron_epoch", "chunk_rows", "make_workspace"]
 
 
 @jit_blas
@@ -154,6 +156,107 @@ def _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, 
     return total / n
 
 
+# --- threaded variants (``n_jobs``): each batch's rows split into contiguous lanes ----------
+# Lane ``i`` of a batch of ``n_rows`` takes rows ``[i*per, (i+1)*per)`` with ``per =
+# ceil(n_rows / n_lanes)``, computes their raw gradient into its own row of ``grads`` (its own
+# workspaces; BLAS single-threaded inside), and the lanes' gradients are then summed in a fixed
+# order.  Only the summation order differs from the serial kernels.
+
+
+_THREADED_SUM = 1 << 15  # smaller gradients are summed on one thread: a thread launch costs more
+
+
+@jit_inline
+def _sum_lanes(grads, lo, hi):
+    """``grads[0, lo:hi] += grads[1:, lo:hi]``, lane by lane in order."""
+    for j in range(lo, hi):
+        total = grads[0, j]
+        for lane in range(1, grads.shape[0]):
+            total += grads[lane, j]
+        grads[0, j] = total
+
+
+@jit_parallel
+def _lanes_gradient(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, order, start,
+                    n_rows, direct, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, sums):
+    """Raw gradient of batch rows ``start .. start + n_rows`` into ``grads[0]``; return
+    (weighted loss sum, weight sum).  Rows as in ``_batch_gradient``; lane workspaces carry
+    a leading lane axis."""
+    n_lanes = acts.shape[0]
+    n_features = units[0]
+    n_out = Y.shape[1]
+    sparse = indptr.shape[0] > 0
+    weighted = sw.shape[0] > 0
+    per = -(-n_rows // n_lanes)
+    for lane in prange(n_lanes):
+        mode = flush_subnormals()  # each worker thread has its own floating-point mode
+        lo = min(lane * per, n_rows)
+        m = min(per, n_rows - lo)
+        g = 0 if direct else m
+        gx = 0 if sparse else g
+        Xg = xbuf[lane, : gx * n_features].reshape((gx, n_features))
+        Yg = ybuf[lane, : g * n_out].reshape((g, n_out))
+        swg = swbuf[lane, : g if weighted else 0]
+        for r in range(g):
+            row = order[start + lo + r]
+            for k in range(n_out):
+                Yg[r, k] = Y[row, k]
+            if weighted:
+                swg[r] = sw[row]
+            if not sparse:
+                for j in range(n_features):
+                    Xg[r, j] = X[row, j]
+        if m == 0:
+            grads[lane, :] = 0
+            sums[lane, 0] = 0.0
+            sums[lane, 1] = 0.0
+        else:
+            loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr,
+                                           Y, Yg, sw, swg, order, start + lo, direct, m, acts[lane], deltas[lane],
+                                           grads[lane], chunk_grads[lane])
+            sums[lane, 0] = loss
+            sums[lane, 1] = sw_sum
+        restore_fp_mode(mode)
+    n_param = grads.shape[1]
+    if n_param < _THREADED_SUM:
+        _sum_lanes(grads, 0, n_param)
+    else:
+        n_blocks = 4 * n_lanes
+        size = -(-n_param // n_blocks)
+        for b in prange(n_blocks):
+            _sum_lanes(grads, b * size, min((b + 1) * size, n_param))
+    loss = 0.0
+    sw_sum = 0.0
+    for lane in range(n_lanes):
+        loss += sums[lane, 0]
+        sw_sum += sums[lane, 1]
+    return loss, sw_sum
+
+
+@jit_blas
+def lanes_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
+                batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, sums, opt_state, step):
+    """``train_epoch`` with each batch split over ``acts.shape[0]`` threads.
+
+    The workspaces are those of ``make_workspace(..., lanes=n)``: one row per lane (``sums``
+    holds each lane's loss and weight sums).  Same result as ``train_epoch`` up to rounding.
+    """
+    mode = flush_subnormals()
+    n = Y.shape[0]
+    direct = order.shape[0] == 0 or batch_size >= n
+    n_coef = n_coefs(units)
+    total = 0.0
+    for start in range(0, n, batch_size):
+        n_rows = min(batch_size, n - start)
+        loss, sw_sum = _lanes_gradient(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw,
+                                       order, start, n_rows, direct, acts, deltas, grads, chunk_grads, xbuf, ybuf,
+                                       swbuf, sums)
+        pen = update(params, grads[0], opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
+        total += (loss + pen) / sw_sum * n_rows
+    restore_fp_mode(mode)
+    return total / n
+
+
 @jit_kernel
 def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
                      acts, deltas, opt_state, step):
@@ -257,6 +360,22 @@ def _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, ind
 
 
 @jit_blas
+def lanes_loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas, grads,
+                    chunk_grads, xbuf, ybuf, swbuf, sums, out_grad):
+    """``loss_grad`` with the rows split over ``acts.shape[0]`` threads (lane workspaces of
+    ``make_workspace(..., lanes=n)``)."""
+    mode = flush_subnormals()
+    hyper = hyper[:N_HYPER]
+    n = Y.shape[0]
+    loss, sw_sum = _lanes_gradient(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw,
+                                   indptr[:0], n * 0, n, n >= 0, acts, deltas, grads, chunk_grads, xbuf, ybuf,
+                                   swbuf, sums)
+    pen = regularized_gradient(params, grads[0], n_coefs(units), hyper[ALPHA], hyper[L1], 1.0 / sw_sum, out_grad)
+    restore_fp_mode(mode)
+    return (loss + pen) / sw_sum
+
+
+@jit_blas
 def evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas):
     """The training objective on data without training: ``(weighted loss sum + penalty) /
     weight sum``, the penalty being ``alpha/2 ||W||^2 + l1 ||W||_1`` (a validation loss on
@@ -329,30 +448,37 @@ def chunk_rows(units):
     return max(16, 65536 // width)
 
 
-def make_workspace(units, batch_size, n_optimizer_rows, dtype, gather, chunk=None):
+def make_workspace(units, batch_size, n_optimizer_rows, dtype, gather, chunk=None, lanes=1):
     """Allocate the training buffers once per fit (plain NumPy; the kernels allocate nothing).
 
     Returns a dict with ``acts``, ``deltas`` (one chunk of rows), ``grads``, ``chunk_grads``
     (needed when a batch spans several chunks), ``xbuf``, ``ybuf``, ``swbuf`` (a batch of
     gathered rows when ``gather``: shuffled batches smaller than the data), ``opt_state`` and
-    ``step``.  ``chunk`` overrides ``chunk_rows(units)``.
+    ``step``.  ``chunk`` overrides ``chunk_rows(units)``.  With ``lanes > 1`` (the threaded
+    kernels) the batch buffers get a leading lane axis, each sized for a lane's share of a
+    batch, and ``sums`` holds each lane's loss and weight sums.
     """
     units = np.asarray(units, dtype=np.int64)
     width = int(units[1:].sum())
     n_param = int((units[:-1] * units[1:]).sum() + units[1:].sum())
-    chunk = min(batch_size, chunk or chunk_rows(units))
-    rows = batch_size if gather else 0
-    return dict(
-        acts=np.empty(chunk * width, dtype),
-        deltas=np.empty(chunk * width, dtype),
-        grads=np.empty(n_param, dtype),
-        chunk_grads=np.empty(n_param if batch_size > chunk else 0, dtype),
-        xbuf=np.empty(rows * int(units[0]), dtype),
-        ybuf=np.empty(rows * int(units[-1]), dtype),
-        swbuf=np.empty(rows, dtype),
+    rows = -(-batch_size // lanes)
+    chunk = min(rows, chunk or chunk_rows(units))
+    gathered = rows if gather else 0
+    shape = (lanes,) if lanes > 1 else ()
+    ws = dict(
+        acts=np.empty(shape + (chunk * width,), dtype),
+        deltas=np.empty(shape + (chunk * width,), dtype),
+        grads=np.empty(shape + (n_param,), dtype),
+        chunk_grads=np.empty(shape + (n_param if rows > chunk else 0,), dtype),
+        xbuf=np.empty(shape + (gathered * int(units[0]),), dtype),
+        ybuf=np.empty(shape + (gathered * int(units[-1]),), dtype),
+        swbuf=np.empty(shape + (gathered,), dtype),
         opt_state=np.zeros((n_optimizer_rows, n_param), dtype),
         step=np.zeros(1, np.int64),
     )
+    if lanes > 1:
+        ws["sums"] = np.empty((lanes, 2))
+    return ws
 
 
 @jit_kernel

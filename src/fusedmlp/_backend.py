@@ -9,7 +9,7 @@ import numpy as np
 
 from ._kernels import _codes as codes
 
-__all__ = ["codes", "kernels", "param_views", "predict", "train_epoch", "trainer"]
+__all__ = ["codes", "fit_threads", "kernels", "param_views", "predict", "train_epoch", "trainer"]
 
 
 class _KernelSet:
@@ -19,8 +19,10 @@ class _KernelSet:
         self.device = device
         module = importlib.import_module(f"fusedmlp._kernels.{device}.epoch")
         self.train_epoch = module.train_epoch
+        self.lanes_epoch = module.lanes_epoch
         self.stochastic_epoch = module.stochastic_epoch
         self.loss_grad = module.loss_grad
+        self.lanes_loss_grad = module.lanes_loss_grad
         self.evaluate = module.evaluate
         self.perceptron_epoch = module.perceptron_epoch
         self.predict = module.predict
@@ -41,10 +43,14 @@ def kernels(device="cpu"):
 def train_epoch(kern, params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
                 batch_size, ws, opt_state, step):
     """One compiled call training one epoch: the per-sample kernel for batch size 1, else
-    the mini-batch kernel (each compiles only when first used)."""
+    the mini-batch kernel, threaded when ``ws`` has lanes (each compiles only when first used)."""
     if batch_size == 1:
         return kern.stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr,
                                      Y, sw, order, ws["acts"], ws["deltas"], opt_state, step)
+    if "sums" in ws:
+        return kern.lanes_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw,
+                                order, batch_size, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"],
+                                ws["xbuf"], ws["ybuf"], ws["swbuf"], ws["sums"], opt_state, step)
     return kern.train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw,
                             order, batch_size, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"],
                             ws["ybuf"], ws["swbuf"], opt_state, step)
@@ -54,12 +60,12 @@ class _CpuTrainer:
     """A fit's epochs on the CPU: the workspaces, made once, and one kernel call per epoch."""
 
     def __init__(self, params, units, act_codes, loss_code, opt_code, X, data, indices, indptr, Y, sw, batch_size,
-                 opt_state, step, gather):
+                 opt_state, step, gather, lanes):
         self.kern = kernels("cpu")
         self.args = (params, units, act_codes, loss_code, opt_code)
         self.data = (X, data, indices, indptr, Y, sw)
         self.batch_size = batch_size
-        self.ws = self.kern.make_workspace(units, batch_size, opt_state.shape[0], params.dtype, gather)
+        self.ws = self.kern.make_workspace(units, batch_size, opt_state.shape[0], params.dtype, gather, lanes=lanes)
         self.state = (opt_state, step)
 
     def epoch(self, order, hyper):
@@ -72,16 +78,16 @@ class _CpuTrainer:
 
 
 def trainer(device, params, units, act_codes, loss_code, opt_code, X, data, indices, indptr, Y, sw, batch_size,
-            opt_state, step, gather):
+            opt_state, step, gather, lanes=1):
     """The object that trains a fit's epochs on ``device``: ``epoch(order, hyper) -> loss``
     and ``pull()``, which brings the parameters back into ``params`` (a no-op on the CPU;
     on CUDA the data, parameters and state stay on the GPU between epochs).  CUDA takes dense
-    ``X`` only."""
+    ``X`` only.  On the CPU, ``lanes > 1`` splits each batch over that many threads."""
     if device == "cuda":
         module = importlib.import_module("fusedmlp._kernels.cuda.epoch")
         return module.DeviceFit(params, units, act_codes, loss_code, opt_code, X, Y, sw, batch_size, opt_state, step)
     return _CpuTrainer(params, units, act_codes, loss_code, opt_code, X, data, indices, indptr, Y, sw, batch_size,
-                       opt_state, step, gather)
+                       opt_state, step, gather, lanes)
 
 
 def cuda_usable():
@@ -106,6 +112,12 @@ def predict(device, params, units, act_codes, hyper, X, data, indices, indptr, o
     width = int(np.asarray(units)[1:].sum())
     buf = np.empty(min(max(n, 1), kern.chunk_rows(units)) * width, params.dtype)
     kern.predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out)
+
+
+def fit_threads(n_jobs, batch_rows):
+    """Context manager setting a fit's threads (``n_jobs``) and yielding the kernel lanes for
+    batches of ``batch_rows`` (see ``fusedmlp._kernels.threads``)."""
+    return importlib.import_module("fusedmlp._kernels.threads").fit_threads(n_jobs, batch_rows)
 
 
 def param_views(params, units):

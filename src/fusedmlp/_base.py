@@ -77,6 +77,17 @@ _EXTRA_PARAMS_DOC = """\
         (the ``cuda`` extra), keeping data and parameters on the GPU for the whole fit; it
         needs a stochastic solver and densifies sparse input.  The fitted estimator holds
         host arrays: it pickles, and predicts on any device.
+    n_jobs : int or None, default=None
+        Threads for training on the CPU.  None: the serial kernels, with BLAS as the process
+        has it (joblib already limits BLAS inside its workers).  ``k`` (-1: all cores): each
+        mini-batch (and L-BFGS's full batch) is split over up to ``k`` of Numba's threads
+        (at most ``NUMBA_NUM_THREADS``, and at least 64 rows each: smaller batches gain
+        nothing from threads), with BLAS single-threaded inside them; serial kernels (batch
+        size 1, small batches) get ``k`` BLAS threads.  Set for the fit only and restored after it.
+        Results differ from the serial kernels' by rounding only (the threads' gradients
+        are summed in a fixed order, so a given ``n_jobs`` repeats exactly).  In a process
+        forked from one that ran OpenMP threads, training falls back to one thread with a
+        warning.
 """
 
 _EXTRA_ATTRS_DOC = """\
@@ -207,6 +218,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         "min_delta": [None, Interval(Real, 0, None, closed="left")],
         "restore_best_weights": ["boolean"],
         "device": [StrOptions({"cpu", "cuda"})],
+        "n_jobs": [None, Integral],
     }
 
     # ------------------------------------------------------------------ subclass hooks
@@ -443,36 +455,38 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         dtype = self._params.dtype
         Xd, data, indices, indptr = self._kernel_X(X, dtype)
         sw = np.empty(0, dtype) if sample_weight is None else sample_weight
-        ws = kern.make_workspace(self._units, X.shape[0], 0, dtype, gather=False)
         act_codes = self._activation_codes()
         hyper = self._hyper(0.0, dtype)
         loss_code = self._loss_code()
         grad = np.empty_like(self._params)
         params = self._params
+        with _backend.fit_threads(self.n_jobs, X.shape[0]) as lanes:
+            ws = kern.make_workspace(self._units, X.shape[0], 0, dtype, gather=False, lanes=lanes)
+            args = (params, self._units, act_codes, loss_code, hyper, Xd, data, indices, indptr, y, sw, ws["acts"],
+                    ws["deltas"], ws["grads"], ws["chunk_grads"])
+            if lanes > 1:
+                args += (ws["xbuf"], ws["ybuf"], ws["swbuf"], ws["sums"])
 
-        def objective(x):
-            params[...] = x
-            loss = kern.loss_grad(
-                params, self._units, act_codes, loss_code, hyper, Xd, data, indices, indptr, y, sw,
-                ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], grad,
+            def objective(x):
+                params[...] = x
+                loss = (kern.lanes_loss_grad if lanes > 1 else kern.loss_grad)(*args, grad)
+                return loss, grad.astype(np.float64)
+
+            callback = None
+            if self.verbose:
+                def callback(intermediate_result):
+                    print("Iteration %d, loss = %.8f" % (callback.count, intermediate_result.fun))
+                    callback.count += 1
+                callback.count = 1
+
+            opt_res = scipy.optimize.minimize(
+                objective,
+                self._params.astype(np.float64),
+                method="L-BFGS-B",
+                jac=True,
+                callback=callback,
+                options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
             )
-            return loss, grad.astype(np.float64)
-
-        callback = None
-        if self.verbose:
-            def callback(intermediate_result):
-                print("Iteration %d, loss = %.8f" % (callback.count, intermediate_result.fun))
-                callback.count += 1
-            callback.count = 1
-
-        opt_res = scipy.optimize.minimize(
-            objective,
-            self._params.astype(np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
-        )
         self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
         self.loss_ = opt_res.fun
         self._params[...] = opt_res.x
@@ -526,78 +540,80 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         act_codes = self._activation_codes()
         loss_code = self._loss_code()
         opt = self._optimizer
-        fit = _backend.trainer(self.device, self._params, self._units, act_codes, loss_code, opt.code, Xd, data,
-                               indices, indptr, y_train, sw, batch_size, opt.state, opt.step, gather)
-        no_order = np.empty(0, np.int64)
-        dropout = any(self._dropout_rates(self.n_layers_ - 2))
-        record_validation = None if val is None else self._validation_recorder(kern, val, act_codes, loss_code, dtype)
-        callbacks = None
-        if getattr(self, "_skl_callbacks", None):
-            # scikit-learn's callback API: one task per epoch (progress bars, monitors, stop)
-            callbacks = self._init_callback_context(max_subtasks=1 if incremental else self.max_iter)
-            y_labels = self._training_labels(y_train)
-            callbacks.call_on_fit_task_begin(estimator=self, X=X_train, y=y_labels)
+        # threads for this fit only (n_jobs); restored on leaving, also on errors
+        with _backend.fit_threads(self.n_jobs, batch_size if self.device == "cpu" else 0) as lanes:
+            fit = _backend.trainer(self.device, self._params, self._units, act_codes, loss_code, opt.code, Xd, data,
+                                   indices, indptr, y_train, sw, batch_size, opt.state, opt.step, gather, lanes)
+            no_order = np.empty(0, np.int64)
+            dropout = any(self._dropout_rates(self.n_layers_ - 2))
+            record_validation = None if val is None else self._validation_recorder(kern, val, act_codes, loss_code, dtype)
+            callbacks = None
+            if getattr(self, "_skl_callbacks", None):
+                # scikit-learn's callback API: one task per epoch (progress bars, monitors, stop)
+                callbacks = self._init_callback_context(max_subtasks=1 if incremental else self.max_iter)
+                y_labels = self._training_labels(y_train)
+                callbacks.call_on_fit_task_begin(estimator=self, X=X_train, y=y_labels)
 
-        try:
-            self.n_iter_ = 0
-            for _ in range(self.max_iter):
-                if self.shuffle:
-                    sample_idx = shuffle(sample_idx, random_state=self._random_state)
-                rate = opt.epoch_rate()
-                self.learning_rate_curve_.append(rate)
-                # masks drawn from random_state only when there is dropout: the default
-                # configuration keeps scikit-learn's random stream
-                seed = self._random_state.randint(2**31 - 1) + 1 if dropout else None
-                if callbacks is not None:
-                    task = callbacks.subcontext(task_name="epoch")
-                    task.call_on_fit_task_begin(estimator=self, X=X_train, y=y_labels)
-                self.loss_ = fit.epoch(sample_idx if self.shuffle else no_order, self._hyper(rate, dtype, seed))
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-                if not np.isfinite(self.loss_):
-                    raise ValueError(_NON_FINITE + f" The training loss became {self.loss_} in epoch {self.n_iter_}.")
+            try:
+                self.n_iter_ = 0
+                for _ in range(self.max_iter):
+                    if self.shuffle:
+                        sample_idx = shuffle(sample_idx, random_state=self._random_state)
+                    rate = opt.epoch_rate()
+                    self.learning_rate_curve_.append(rate)
+                    # masks drawn from random_state only when there is dropout: the default
+                    # configuration keeps scikit-learn's random stream
+                    seed = self._random_state.randint(2**31 - 1) + 1 if dropout else None
+                    if callbacks is not None:
+                        task = callbacks.subcontext(task_name="epoch")
+                        task.call_on_fit_task_begin(estimator=self, X=X_train, y=y_labels)
+                    self.loss_ = fit.epoch(sample_idx if self.shuffle else no_order, self._hyper(rate, dtype, seed))
+                    self.n_iter_ += 1
+                    self.t_ += n_samples
+                    self.loss_curve_.append(self.loss_)
+                    if self.verbose:
+                        print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+                    if not np.isfinite(self.loss_):
+                        raise ValueError(_NON_FINITE + f" The training loss became {self.loss_} in epoch {self.n_iter_}.")
 
-                if record_validation is not None or callbacks is not None:
-                    fit.pull()  # the host copy of the parameters is read (a no-op on the CPU)
-                if record_validation is not None:
-                    record_validation()
-                self._update_no_improvement_count(early_stopping)
-                opt.iteration_ends(self.t_)
-                if callbacks is not None and task.call_on_fit_task_end(
-                    estimator=self, X=X_train, y=y_labels, reconstruction_attributes=lambda: {"_params": self._params.copy()}
-                ):
-                    break
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        what = "Validation score" if self.monitor == "score" else "Validation loss"
-                    else:
-                        what = "Training loss"
-                    msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
-                        what, self._min_delta(), self.n_iter_no_change)
-                    if opt.trigger_stopping(msg, self.verbose):
+                    if record_validation is not None or callbacks is not None:
+                        fit.pull()  # the host copy of the parameters is read (a no-op on the CPU)
+                    if record_validation is not None:
+                        record_validation()
+                    self._update_no_improvement_count(early_stopping)
+                    opt.iteration_ends(self.t_)
+                    if callbacks is not None and task.call_on_fit_task_end(
+                        estimator=self, X=X_train, y=y_labels, reconstruction_attributes=lambda: {"_params": self._params.copy()}
+                    ):
                         break
-                    self._no_improvement_count = 0
 
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) reached and the optimization hasn't converged"
-                        " yet." % self.max_iter,
-                        ConvergenceWarning,
-                    )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
+                    if self._no_improvement_count > self.n_iter_no_change:
+                        if early_stopping:
+                            what = "Validation score" if self.monitor == "score" else "Validation loss"
+                        else:
+                            what = "Training loss"
+                        msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+                            what, self._min_delta(), self.n_iter_no_change)
+                        if opt.trigger_stopping(msg, self.verbose):
+                            break
+                        self._no_improvement_count = 0
 
-        fit.pull()
-        if early_stopping and self.restore_best_weights:
-            self._params[...] = self._best_params
-        if callbacks is not None:
-            callbacks.call_on_fit_task_end(estimator=self, X=X_train, y=y_labels)
+                    if incremental:
+                        break
+                    if self.n_iter_ == self.max_iter:
+                        warnings.warn(
+                            "Stochastic Optimizer: Maximum iterations (%d) reached and the optimization hasn't converged"
+                            " yet." % self.max_iter,
+                            ConvergenceWarning,
+                        )
+            except KeyboardInterrupt:
+                warnings.warn("Training interrupted by user.")
+
+            fit.pull()
+            if early_stopping and self.restore_best_weights:
+                self._params[...] = self._best_params
+            if callbacks is not None:
+                callbacks.call_on_fit_task_end(estimator=self, X=X_train, y=y_labels)
 
     def _min_delta(self):
         return self.tol if self.min_delta is None else self.min_delta

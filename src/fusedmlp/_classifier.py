@@ -170,6 +170,7 @@ default='constant'
         min_delta=None,
         restore_best_weights=True,
         device="cpu",
+        n_jobs=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -206,6 +207,7 @@ default='constant'
         self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
         self.device = device
+        self.n_jobs = n_jobs
 
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
         if self.class_weight is not None:

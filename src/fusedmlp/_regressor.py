@@ -173,6 +173,7 @@ default='constant'
         min_delta=None,
         restore_best_weights=True,
         device="cpu",
+        n_jobs=None,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -210,6 +211,7 @@ default='constant'
         self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
         self.device = device
+        self.n_jobs = n_jobs
 
     def _loss_code(self):
         return codes.LOSSES[self.loss]

@@ -81,11 +81,12 @@ def workspace(*args, **kwargs):
     return ws
 
 
-def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, state=None, chunk=None):
-    """One ``train_epoch`` call on fresh workspaces; returns (loss, opt_state, step)."""
+def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, state=None, chunk=None, lanes=1):
+    """One ``train_epoch`` call on fresh workspaces (threaded with ``lanes > 1``); returns
+    (loss, opt_state, step)."""
     gather = order.size > 0 and batch_size < X.shape[0]
     rows = C.OPTIMIZER_STATE_ROWS[opt_code]
-    ws = workspace(net.units, batch_size, rows, net.dtype, gather, chunk=chunk)
+    ws = workspace(net.units, batch_size, rows, net.dtype, gather, chunk=chunk, lanes=lanes)
     if state is not None:
         ws["opt_state"], ws["step"] = state
     Xk, data, indices, indptr = split_X(X, sparse)
@@ -95,15 +96,19 @@ def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, s
     return loss, ws["opt_state"], ws["step"]
 
 
-def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None, chunk=None):
-    """The L-BFGS objective kernel: (loss, gradient)."""
-    ws = workspace(net.units, X.shape[0], 0, net.dtype, False, chunk=chunk)
+def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None, chunk=None, lanes=1):
+    """The L-BFGS objective kernel (threaded with ``lanes > 1``): (loss, gradient)."""
+    ws = workspace(net.units, X.shape[0], 0, net.dtype, False, chunk=chunk, lanes=lanes)
     Xk, data, indices, indptr = split_X(X, sparse)
     sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
     grad = np.full_like(net.params, np.nan)
     p = net.params if params is None else params
-    value = epoch.loss_grad(p, net.units, net.act_codes, net.loss_code, hyper, Xk, data, indices, indptr, Y, sw_k,
-                            ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], grad)
+    args = (p, net.units, net.act_codes, net.loss_code, hyper, Xk, data, indices, indptr, Y, sw_k, ws["acts"],
+            ws["deltas"], ws["grads"], ws["chunk_grads"])
+    if lanes > 1:
+        value = epoch.lanes_loss_grad(*args, ws["xbuf"], ws["ybuf"], ws["swbuf"], ws["sums"], grad)
+    else:
+        value = epoch.loss_grad(*args, grad)
     return value, grad
 
 
