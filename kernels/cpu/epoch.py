@@ -461,6 +461,7 @@ def make_workspace(units, batch_size, n_optimizer_rows, dtype, gather, chunk=Non
     units = np.asarray(units, dtype=np.int64)
     width = int(units[1:].sum())
     n_param = int((units[:-1] * units[1:]).sum() + units[1:].sum())
+    lanes = lanes if batch_size > 1 else 1  # the per-sample kernel has no lanes
     rows = -(-batch_size // lanes)
     chunk = min(rows, chunk or chunk_rows(units))
     gathered = rows if gather else 0

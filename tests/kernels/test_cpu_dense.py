@@ -21,8 +21,10 @@ def test_loss_and_gradient_match_reference(hidden, loss, dtype, sparse):
     sw = np.random.RandomState(5).uniform(0.2, 3.0, 11)
     h = net.hyper(alpha=0.1, slope=0.05, huber_delta=0.5)
     ref_value, gc, gi = ref_backprop(net, X, Y, sw, 0.1, slope=0.05, huber_delta=0.5)
-    for chunk in (None, 4):  # one chunk of 11 rows, and chunks of 4 + 4 + 3
-        value, grad = loss_grad(net, X, Y, sw, h, sparse=sparse, chunk=chunk)
+    # one chunk of 11 rows; chunks of 4 + 4 + 3; threaded: 3 lanes of 4 + 4 + 3 rows, and 13
+    # lanes of one row (two of them empty), in chunks of 2 where a lane has more
+    for chunk, lanes in ((None, 1), (4, 1), (None, 3), (2, 4), (2, 13)):
+        value, grad = loss_grad(net, X, Y, sw, h, sparse=sparse, chunk=chunk, lanes=lanes)
         np.testing.assert_allclose(value, ref_value, **TOL[dtype])
         np.testing.assert_allclose(grad, flat(gc, gi), **TOL[dtype])
 

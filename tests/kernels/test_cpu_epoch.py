@@ -63,12 +63,14 @@ def test_l1_epoch_matches_reference(optimizer, batch_size, sparse, dtype):
         assert np.count_nonzero(net.params[: 5 * 6 + 6 * 3 + 3 * 3] == 0) > 0
 
 
+@pytest.mark.parametrize("lanes", [1, 3])
 @pytest.mark.parametrize("chunk", [None, 2, 3])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("shuffled", [False, True])
 @pytest.mark.parametrize("batch_size", [1, 2, 5, 40])
-def test_epoch_with_sample_weights_sparse_and_order(batch_size, shuffled, sparse, chunk):
-    """Also in row chunks smaller than the batch (``chunk``), summed into one gradient."""
+def test_epoch_with_sample_weights_sparse_and_order(batch_size, shuffled, sparse, chunk, lanes):
+    """Also in row chunks smaller than the batch (``chunk``), summed into one gradient, and
+    threaded (``lanes``: each batch split in 3, some lanes empty in batches of 2)."""
     net = Net([5, 6, 3, 3], ["tanh", "relu"], "log_loss", seed=4)
     X, Y = make_data(13, 5, 3, "log_loss")
     X[np.abs(X) < 0.4] = 0
@@ -78,9 +80,29 @@ def test_epoch_with_sample_weights_sparse_and_order(batch_size, shuffled, sparse
     bs = min(batch_size, 13)
     h = net.hyper(lr=0.1, alpha=0.05, momentum=0.5, nesterov=False)
     expected_loss, expected_params = _reference_epoch(net, X, Y, sw, ref_order, bs, "sgd", h)
-    loss_value, _, _ = run_epoch(net, X, Y, sw, order, bs, C.SGD, h, sparse=sparse, chunk=chunk)
+    loss_value, _, _ = run_epoch(net, X, Y, sw, order, bs, C.SGD, h, sparse=sparse, chunk=chunk, lanes=lanes)
     np.testing.assert_allclose(loss_value, expected_loss, rtol=1e-10)
     np.testing.assert_allclose(net.params, expected_params, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("optimizer", ref.OPTIMIZERS)
+def test_threaded_epoch_with_a_large_gradient_matches_reference(optimizer):
+    """More than ``_THREADED_SUM`` parameters: the lanes' gradients are summed by threads
+    over blocks of the gradient; L1 and L2 on, uneven lanes (9 rows in batches of 4 and 1).
+    float64 only: in float32, the rounding of 200-term sums, amplified by the adaptive
+    optimizers' normalisation of near-zero gradients, moves a few weights by 1e-4 whatever
+    the summation order (serial or threaded)."""
+    from fusedmlp._kernels.cpu.epoch import _THREADED_SUM
+
+    net = Net([200, 170, 3], "tanh", "log_loss", seed=1)
+    assert net.params.size > _THREADED_SUM
+    X, Y = make_data(9, 200, 3, "log_loss")
+    order = np.random.RandomState(0).permutation(9).astype(np.int64)
+    h = net.hyper(lr=0.01, alpha=0.01, l1=0.001, momentum=0.9)
+    expected_loss, expected_params = _reference_epoch(net, X, Y, None, order, 4, optimizer, h)
+    loss_value, _, _ = run_epoch(net, X, Y, None, order, 4, C.OPTIMIZERS[optimizer], h, lanes=3)
+    np.testing.assert_allclose(loss_value, expected_loss, **TOL[np.float64])
+    np.testing.assert_allclose(net.params, expected_params, **TOL[np.float64])
 
 
 def test_optimizer_state_carries_over_between_epochs():
@@ -134,18 +156,20 @@ def test_evaluate_matches_reference_objective(loss, sparse, dtype):
     np.testing.assert_allclose(value, expected, **TOL[dtype])
 
 
+@pytest.mark.parametrize("lanes", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("batch_size", [1, 3, 13])
 @pytest.mark.parametrize("hidden", ref.ACTIVATIONS)
-def test_dropout_epoch_matches_reference(hidden, batch_size, dtype):
+def test_dropout_epoch_matches_reference(hidden, batch_size, dtype, lanes):
     """Inverted dropout, a rate per hidden layer, masks from the seed and the sample's
-    position in the epoch: the same masks and gradients as the reference in every mode."""
+    position in the epoch: the same masks and gradients as the reference in every mode,
+    threaded too."""
     net = Net([5, 8, 6, 3], [hidden, "relu"], "log_loss", dtype, seed=4)
     X, Y = make_data(13, 5, 3, "log_loss", dtype)
     order = np.random.RandomState(2).permutation(13).astype(np.int64)
     h = net.hyper(lr=0.05, alpha=0.01, dropout=[0.5, 0.25], seed=1234)
     expected_loss, expected_params = _reference_epoch(net, X, Y, None, order, batch_size, "adam", h)
-    loss_value, _, _ = run_epoch(net, X, Y, None, order, batch_size, C.ADAM, h, chunk=2)
+    loss_value, _, _ = run_epoch(net, X, Y, None, order, batch_size, C.ADAM, h, chunk=2, lanes=lanes)
     np.testing.assert_allclose(loss_value, expected_loss, **TOL[dtype])
     np.testing.assert_allclose(net.params, expected_params, **TOL[dtype])
 

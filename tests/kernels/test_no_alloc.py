@@ -1,4 +1,4 @@
-"""The epoch driver allocates nothing per minibatch (Numba NRT allocation statistics).
+"""The epoch drivers (serial and threaded) allocate nothing per minibatch (Numba NRT allocation statistics).
 
 Calling a compiled function from Python adopts each array argument into Numba's runtime,
 which the statistics count as one allocation per array; the test subtracts those, so what
@@ -23,9 +23,9 @@ from tests.kernels.net import Net, make_data, run_epoch
 from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu import epoch
 
-def allocations(n, batch, opt, sparse, shuffled, weighted):
-    net = Net([20, 16, 8, 3], "relu", "log_loss")
-    X, Y = make_data(n, 20, 3, "log_loss")
+def allocations(n, batch, opt, sparse, shuffled, weighted, lanes=1, units=(20, 16, 8, 3)):
+    net = Net(list(units), "relu", "log_loss")
+    X, Y = make_data(n, units[0], 3, "log_loss")
     X[X < 0] = 0
     sw = np.ones(n) if weighted else None
     order = np.random.RandomState(0).permutation(n).astype(np.int64) if shuffled else np.empty(0, np.int64)
@@ -33,15 +33,17 @@ def allocations(n, batch, opt, sparse, shuffled, weighted):
     # workspaces are allocated by make_workspace, outside the kernel: build them, warm up,
     # then count what one more train_epoch call allocates
     from tests.kernels.net import split_X
-    ws = epoch.make_workspace(net.units, batch, C.OPTIMIZER_STATE_ROWS[opt], np.float64, True)
+    ws = epoch.make_workspace(net.units, batch, C.OPTIMIZER_STATE_ROWS[opt], np.float64, True, lanes=lanes)
     Xk, data, indices, indptr = split_X(X, sparse)
     swk = np.empty(0) if sw is None else sw
     args = (net.params, net.units, net.act_codes, net.loss_code, opt, h, Xk, data, indices, indptr, Y, swk, order,
-            batch, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"],
-            ws["opt_state"], ws["step"])
-    epoch.train_epoch(*args)
+            batch, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"])
+    args += (ws["sums"],) if lanes > 1 else ()
+    args += (ws["opt_state"], ws["step"])
+    kernel = epoch.lanes_epoch if lanes > 1 else epoch.train_epoch
+    kernel(*args)
     before = rtsys.get_allocation_stats().alloc
-    epoch.train_epoch(*args)
+    kernel(*args)
     n_arrays = sum(isinstance(a, np.ndarray) for a in args)
     return rtsys.get_allocation_stats().alloc - before - n_arrays
 
@@ -52,6 +54,10 @@ for opt in (C.SGD, C.ADAM, C.RMSPROP, C.ADAGRAD):
             for weighted in (False, True):
                 key = f"{opt}-{sparse}-{shuffled}-{weighted}"
                 out[key] = [allocations(n, 4, opt, sparse, shuffled, weighted) for n in (40, 400)]
+    # threaded (n_jobs): 2 lanes, a small gradient and one summed by threads
+    for units in ((20, 16, 8, 3), (200, 170, 3)):
+        key = f"{opt}-lanes-{units[0]}"
+        out[key] = [allocations(n, 4, opt, False, True, True, lanes=2, units=units) for n in (40, 400)]
 print(json.dumps(out))
 """
 
@@ -64,6 +70,6 @@ def test_train_epoch_allocates_nothing_per_minibatch():
                           timeout=900)
     assert proc.returncode == 0, proc.stderr
     counts = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert len(counts) == 32
+    assert len(counts) == 40
     for key, (ten_batches, hundred_batches) in counts.items():
         assert ten_batches == 0 and hundred_batches == 0, (key, ten_batches, hundred_batches)
