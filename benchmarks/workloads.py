@@ -25,7 +25,8 @@ WORKLOADS = {
 }
 N_SAMPLES = 20_000
 BATCH_MODES = {"1": 1, "32": 32, "256": 256, "full": None}
-CONTENDERS = ["fusedmlp", "fusedmlp-f32", "numpy", "sklearn"]
+# fusedmlp float64 serial (default), with 2 threads (n_jobs=2), float32; the baselines
+CONTENDERS = ["fusedmlp", "fusedmlp-2t", "fusedmlp-f32", "numpy", "sklearn"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -62,6 +63,8 @@ def contender(name, workload, solver, batch_size, n_samples=N_SAMPLES, options=N
 
     ``options`` are extra fusedmlp parameters (``EXTENSIONS``); they override ``solver``."""
     options = dict(options or {})
+    if name == "fusedmlp-2t":
+        options.setdefault("n_jobs", 2)
     solver = options.pop("solver", solver)
     spec = WORKLOADS[workload]
     X, y, Y = data(workload, n_samples)
