@@ -213,8 +213,8 @@ def render_extensions(rows):
         base = r["rate"][names[0]]
         lines.append(f"| {r['workload']} | {r['mode']} | {base:,.0f}/s | "
                      + " | ".join(f"{r['rate'][n] / base:.2f}x" for n in names[1:]) + " |")
-    return "\n".join(["", "Options beyond scikit-learn, fusedmlp float64, throughput relative to the default Adam:",
-                      ""] + lines)
+    return "\n".join(["", "", "## Options beyond scikit-learn", "",
+                      "fusedmlp float64, throughput relative to the default Adam on the same work:", ""] + lines)
 
 
 def render(rows, roof, roof_fraction, predict, startup, checks, quick):
@@ -265,7 +265,10 @@ def main(argv=None):
     if args.write:
         header = (f"# Benchmark results\n\nMachine: {machine()}.\n\nProduced by `python benchmarks/report.py --write` "
                   f"on {time.strftime('%Y-%m-%d')}. Chart: `throughput.png`.\n\n")
-        (HERE / "RESULTS.md").write_text(header + text + "\n")
+        path = HERE / "RESULTS.md"
+        old = path.read_text() if path.exists() else ""
+        notes = old[old.index("\n## Notes"):] if "\n## Notes" in old else ""  # hand-written: kept
+        path.write_text(header + text + "\n" + notes)
 
 
 if __name__ == "__main__":

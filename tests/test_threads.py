@@ -171,3 +171,41 @@ def test_grid_search_with_processes_and_threaded_estimators():
     parallel = GridSearchCV(est, grid, cv=2, n_jobs=2).fit(X, y)
     serial = GridSearchCV(est.set_params(n_jobs=None), grid, cv=2).fit(X, y)
     np.testing.assert_allclose(parallel.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"])
+
+
+def _threads_seen_in_a_fit(n_jobs):
+    """Fit with ``n_jobs`` and return (lanes used, BLAS threads, Numba threads) of the
+    last epoch; run inside a joblib worker."""
+    import fusedmlp._backend as backend
+
+    seen = []
+    inner = backend.train_epoch
+
+    def spy(*args):
+        seen.append(("sums" in args[-3],
+                     sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}),
+                     numba.get_num_threads()))
+        return inner(*args)
+
+    backend.train_epoch = spy
+    try:
+        X, y = _data()
+        fusedmlp.MLPClassifier(batch_size=256, max_iter=1, n_jobs=n_jobs).fit(X, y)
+    finally:
+        backend.train_epoch = inner
+    return seen[-1], int(os.environ.get("NUMBA_NUM_THREADS", "0"))
+
+
+def test_fits_in_joblib_workers_take_the_workers_thread_budget():
+    """joblib's process workers get ``cpu_count // n_jobs`` threads each (it sets
+    ``NUMBA_NUM_THREADS`` and the BLAS limits there): ``n_jobs=-1`` inside a worker stays
+    within that budget, so concurrent fits do not oversubscribe the cores."""
+    from joblib import Parallel, delayed
+
+    n_workers = 2
+    budget = max(1, os.cpu_count() // n_workers)
+    results = Parallel(n_jobs=n_workers)(delayed(_threads_seen_in_a_fit)(-1) for _ in range(n_workers))
+    for (lanes, blas, numba_threads), env_threads in results:
+        assert env_threads == budget
+        assert numba_threads <= budget
+        assert lanes == (budget > 1) and max(blas) <= budget
