@@ -2,7 +2,8 @@
 
 ``jit_kernel`` compiles a serial kernel, ``jit_inline`` a scalar helper that is inlined into
 its callers, ``jit_blas`` a kernel calling ``np.dot``, ``jit_parallel`` a kernel whose
-``prange`` loops run on Numba's threads (used only when a fit asks for threads, ``n_jobs``).  Signatures are always lazy, so importing
+``prange`` loops run on Numba's threads (used only when a fit asks for threads, ``n_jobs``)
+and ``jit_threaded`` one calling such a kernel.  Signatures are always lazy, so importing
 a kernel module compiles nothing.
 
 Kernels allocate nothing, so they are compiled without Numba's runtime (``_nrt=False``): that
@@ -31,7 +32,8 @@ from numba.core import caching, types
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
-__all__ = ["CACHE", "FASTMATH_FLAGS", "jit_blas", "jit_inline", "jit_kernel", "jit_parallel", "like"]
+__all__ = ["CACHE", "FASTMATH_FLAGS", "jit_blas", "jit_inline", "jit_kernel", "jit_parallel", "jit_threaded",
+           "like"]
 
 
 def _switch(name, default=True):
@@ -64,7 +66,12 @@ def jit_blas(func):
 
 def jit_parallel(func):
     """Compile a kernel with ``prange`` loops run by Numba's threading layer (and ``np.dot``)."""
-    return _safe_cache(numba.njit(parallel=True, **_OPTIONS)(func))
+    return _safe_cache(numba.njit(parallel=True, **_OPTIONS)(func), threads=True)
+
+
+def jit_threaded(func):
+    """Compile a kernel that calls ``jit_parallel`` kernels (otherwise like ``jit_blas``)."""
+    return _safe_cache(numba.njit(**_OPTIONS)(func), threads=True)
 
 
 def jit_inline(func):
@@ -149,6 +156,16 @@ class _SafeFunctionCache(caching.FunctionCache):
             _cache_warning("read", f" in {self._cache_path}", exc)
             return None
 
+
+class _ThreadedFunctionCache(_SafeFunctionCache):
+    # Code that runs prange loops links against Numba's thread pool, whose symbols compiling
+    # registers but loading from the cache does not (Numba 0.60, for a kernel calling a
+    # parallel one: cached code linked to null, a segfault on the first call).  Start the pool
+    # before loading; compiling would start it anyway.
+    def load_overload(self, sig, target_context):
+        numba.get_num_threads()
+        return super().load_overload(sig, target_context)
+
     def save_overload(self, sig, data):
         try:
             super().save_overload(sig, data)
@@ -181,11 +198,12 @@ def _cache_warning(action, where, exc):
     )
 
 
-def _safe_cache(dispatcher):
-    """Attach the disk cache to a kernel; where no cache folder is usable, compile in memory."""
+def _safe_cache(dispatcher, threads=False):
+    """Attach the disk cache to a kernel; where no cache folder is usable, compile in memory.
+    ``threads``: the kernel runs prange loops, directly or in a callee."""
     if CACHE:
         try:
-            dispatcher._cache = _SafeFunctionCache(dispatcher.py_func)
+            dispatcher._cache = (_ThreadedFunctionCache if threads else _SafeFunctionCache)(dispatcher.py_func)
         except Exception as exc:  # no usable folder: Numba's own cache=True would fail the import
             _cache_warning("find a folder for", "", exc)
     return dispatcher

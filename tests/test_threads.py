@@ -209,3 +209,20 @@ def test_fits_in_joblib_workers_take_the_workers_thread_budget():
         assert env_threads == budget
         assert numba_threads <= budget
         assert lanes == (budget > 1) and max(blas) <= budget
+
+
+def test_threaded_kernels_load_from_the_cache_and_run(tmp_path):
+    """A threaded kernel loaded from the disk cache, called directly (no fit has started
+    Numba's threads): Numba 0.60 linked such cached code to a null thread pool."""
+    script = """
+        import numpy as np
+        from tests.kernels.net import Net, make_data, run_epoch
+        from fusedmlp._kernels import _codes as C
+        net = Net([6, 5, 2], "relu", "log_loss")
+        X, Y = make_data(20, 6, 2, "log_loss")
+        order = np.random.RandomState(0).permutation(20).astype(np.int64)
+        print(run_epoch(net, X, Y, None, order, 8, C.ADAM, net.hyper(), lanes=2)[0])
+    """
+    compiled = _run(script, NUMBA_CACHE_DIR=str(tmp_path))
+    assert list(tmp_path.rglob("*lanes_epoch*.nbi"))
+    assert _run(script, NUMBA_CACHE_DIR=str(tmp_path)) == compiled

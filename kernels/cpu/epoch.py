@@ -20,7 +20,7 @@ import numpy as np
 from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, NESTEROV, STEP
 from numba import prange
 
-from .._jit import jit_blas, jit_inline, jit_kernel, jit_parallel, like
+from .._jit import jit_blas, jit_inline, jit_kernel, jit_parallel, jit_threaded, like
 from ..layout import coef_view, intercept_view, layer_view, n_coefs, row_width
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
@@ -233,7 +233,7 @@ def _lanes_gradient(params, units, act_codes, loss_code, hyper, X, data, indices
     return loss, sw_sum
 
 
-@jit_blas
+@jit_threaded
 def lanes_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
                 batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, sums, opt_state, step):
     """``train_epoch`` with each batch split over ``acts.shape[0]`` threads.
@@ -359,7 +359,7 @@ def _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, ind
     return (loss + pen) / sw_sum
 
 
-@jit_blas
+@jit_threaded
 def lanes_loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas, grads,
                     chunk_grads, xbuf, ybuf, swbuf, sums, out_grad):
     """``loss_grad`` with the rows split over ``acts.shape[0]`` threads (lane workspaces of
