@@ -156,16 +156,6 @@ class _SafeFunctionCache(caching.FunctionCache):
             _cache_warning("read", f" in {self._cache_path}", exc)
             return None
 
-
-class _ThreadedFunctionCache(_SafeFunctionCache):
-    # Code that runs prange loops links against Numba's thread pool, whose symbols compiling
-    # registers but loading from the cache does not (Numba 0.60, for a kernel calling a
-    # parallel one: cached code linked to null, a segfault on the first call).  Start the pool
-    # before loading; compiling would start it anyway.
-    def load_overload(self, sig, target_context):
-        numba.get_num_threads()
-        return super().load_overload(sig, target_context)
-
     def save_overload(self, sig, data):
         try:
             super().save_overload(sig, data)
@@ -181,6 +171,16 @@ class _ThreadedFunctionCache(_SafeFunctionCache):
             except Exception as exc:
                 error = exc
         _cache_warning("write", f" in {self._cache_path}", error)
+
+
+class _ThreadedFunctionCache(_SafeFunctionCache):
+    # Code that runs prange loops links against Numba's thread pool, whose symbols compiling
+    # registers but loading from the cache does not (Numba 0.60, for a kernel calling a
+    # parallel one: cached code linked to null, a segfault on the first call).  Start the pool
+    # before loading; compiling would start it anyway.
+    def load_overload(self, sig, target_context):
+        numba.get_num_threads()
+        return super().load_overload(sig, target_context)
 
 
 _WARNED = set()
