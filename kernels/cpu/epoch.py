@@ -88,6 +88,28 @@ def _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, ind
 
 
 @jit_inline
+def _gather(X, Y, sw, indptr, order, start, n_rows, xbuf, ybuf, swbuf):
+    """Copy the rows ``order[start : start + n_rows]`` into the gather buffers and return their
+    views ``(Xg, Yg, swg)``: features of dense input only, weights only when weighted."""
+    n_features = X.shape[1]
+    n_out = Y.shape[1]
+    weighted = sw.shape[0] > 0
+    gx = n_rows if indptr.shape[0] == 0 else 0
+    Xg = xbuf[: gx * n_features].reshape((gx, n_features))
+    Yg = ybuf[: n_rows * n_out].reshape((n_rows, n_out))
+    swg = swbuf[: n_rows if weighted else 0]
+    for r in range(n_rows):
+        row = order[start + r]
+        for k in range(n_out):
+            Yg[r, k] = Y[row, k]
+        if weighted:
+            swg[r] = sw[row]
+        for j in range(n_features if gx > 0 else 0):
+            Xg[r, j] = X[row, j]
+    return Xg, Yg, swg
+
+
+@jit_inline
 def _weight_sum(sw, n_rows):
     if sw.shape[0] == 0:
         return float(n_rows)
@@ -126,29 +148,13 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
 def _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
                 batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, opt_state, step):
     n = Y.shape[0]
-    n_features = units[0]
-    n_out = Y.shape[1]
     direct = order.shape[0] == 0 or batch_size >= n
-    sparse = indptr.shape[0] > 0
-    weighted = sw.shape[0] > 0
     n_coef = n_coefs(units)
     total = 0.0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         n_rows = stop - start
-        gathered = 0 if direct else n_rows
-        Xg = xbuf[: (0 if sparse else gathered) * n_features].reshape(((0 if sparse else gathered), n_features))
-        Yg = ybuf[: gathered * n_out].reshape((gathered, n_out))
-        swg = swbuf[: gathered if weighted else 0]
-        for r in range(gathered):
-            row = order[start + r]
-            for k in range(n_out):
-                Yg[r, k] = Y[row, k]
-            if weighted:
-                swg[r] = sw[row]
-            if not sparse:
-                for j in range(n_features):
-                    Xg[r, j] = X[row, j]
+        Xg, Yg, swg = _gather(X, Y, sw, indptr, order, start, 0 if direct else n_rows, xbuf, ybuf, swbuf)
         loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y,
                                        Yg, sw, swg, order, start, direct, n_rows, acts, deltas, grads, chunk_grads)
         pen = update(params, grads, opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
@@ -183,29 +189,13 @@ def _lanes_gradient(params, units, act_codes, loss_code, hyper, X, data, indices
     (weighted loss sum, weight sum).  Rows as in ``_batch_gradient``; lane workspaces carry
     a leading lane axis."""
     n_lanes = acts.shape[0]
-    n_features = units[0]
-    n_out = Y.shape[1]
-    sparse = indptr.shape[0] > 0
-    weighted = sw.shape[0] > 0
     per = -(-n_rows // n_lanes)
     for lane in prange(n_lanes):
         mode = flush_subnormals()  # each worker thread has its own floating-point mode
         lo = min(lane * per, n_rows)
         m = min(per, n_rows - lo)
-        g = 0 if direct else m
-        gx = 0 if sparse else g
-        Xg = xbuf[lane, : gx * n_features].reshape((gx, n_features))
-        Yg = ybuf[lane, : g * n_out].reshape((g, n_out))
-        swg = swbuf[lane, : g if weighted else 0]
-        for r in range(g):
-            row = order[start + lo + r]
-            for k in range(n_out):
-                Yg[r, k] = Y[row, k]
-            if weighted:
-                swg[r] = sw[row]
-            if not sparse:
-                for j in range(n_features):
-                    Xg[r, j] = X[row, j]
+        Xg, Yg, swg = _gather(X, Y, sw, indptr, order, start + lo, 0 if direct else m, xbuf[lane], ybuf[lane],
+                              swbuf[lane])
         if m == 0:
             grads[lane, :] = 0
             sums[lane, 0] = 0.0
