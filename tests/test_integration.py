@@ -213,3 +213,33 @@ def test_read_only_memmap_input(tmp_path):
     clf = MLPClassifier(max_iter=5, random_state=0).fit(Xm, y)
     ref = MLPClassifier(max_iter=5, random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(Xm), ref.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "classes, y",
+    [
+        ([0, 1], [1, 0, 1, 1]),
+        ([0, 1], [0, 0, 0]),  # a partial_fit batch that holds one class of two
+        ([-2, 5, 7], [7, -2, 5, 5, 7]),
+        ([0, 1, 2, 3], [3, 3, 1]),  # classes given to partial_fit that y does not all hold
+        (["cat", "dog"], ["dog", "cat", "dog"]),
+        (["a", "b", "c"], ["c", "a", "b", "a"]),
+        ([False, True], [True, False, False]),
+        ([0.0, 1.0, 2.0], [2.0, 0.0, 1.0]),
+    ],
+)
+def test_training_targets_equal_the_label_binarizer(classes, y):
+    # the estimators encode 1-D labels themselves (the binarizer costs more than a small
+    # partial_fit); the encoding must be the binarizer's
+    from sklearn.preprocessing import LabelBinarizer
+
+    from fusedmlp._classifier import _indicator
+
+    classes, y = np.asarray(classes), np.asarray(y)
+    expected = LabelBinarizer().fit(classes).transform(y) == 1
+    got = _indicator(y, LabelBinarizer().fit(classes).classes_)
+    assert got.dtype == bool
+    np.testing.assert_array_equal(got, expected)
+    clf = MLPClassifier(hidden_layer_sizes=(3,), random_state=0).partial_fit(np.ones((len(y), 2)), y, classes=classes)
+    _, encoded = clf._validate_input(np.ones((len(y), 2)), y, True, False)
+    np.testing.assert_array_equal(encoded, expected)

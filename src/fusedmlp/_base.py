@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, shuffle
+from sklearn.utils import check_random_state
 
 from . import _backend
 from ._backend import codes
@@ -557,8 +557,8 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
             try:
                 self.n_iter_ = 0
                 for _ in range(self.max_iter):
-                    if self.shuffle:
-                        sample_idx = shuffle(sample_idx, random_state=self._random_state)
+                    if self.shuffle:  # as sklearn.utils.shuffle(sample_idx, random_state=...), in place
+                        self._random_state.shuffle(sample_idx)
                     rate = opt.epoch_rate()
                     self.learning_rate_curve_.append(rate)
                     # masks drawn from random_state only when there is dropout: the default

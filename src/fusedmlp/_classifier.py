@@ -257,8 +257,9 @@ default='constant'
                 raise ValueError(
                     f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        y = self._label_binarizer.transform(y).astype(bool)
-        return X, y
+        if y.ndim == 1 and len(self.classes_) >= 2:
+            return X, _indicator(y, self.classes_)
+        return X, self._label_binarizer.transform(y).astype(bool)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, validation_data=None):
@@ -394,3 +395,15 @@ MLPClassifier.__doc__ = document_extensions(MLPClassifier.__doc__, """\
         Weights of the classes, multiplied into ``sample_weight``: ``{label: weight}``, or
         'balanced' (``n_samples / (n_classes * count)``); not 'balanced' with ``partial_fit``.
 """)
+
+
+def _indicator(y, classes):
+    """``LabelBinarizer(classes).transform(y) == 1`` for 1-D labels ``y``, all in the sorted
+    ``classes``: one column for two classes, else one per class.  Built directly, because
+    the binarizer's sparse matrix costs more than a small epoch (``partial_fit`` calls)."""
+    pos = np.searchsorted(classes, y)
+    if len(classes) == 2:
+        return (pos == 1).reshape(-1, 1)
+    Y = np.zeros((len(pos), len(classes)), dtype=bool)
+    Y[np.arange(len(pos)), pos] = True
+    return Y
