@@ -4,7 +4,7 @@ Parameters follow scikit-learn's ``_pack`` order: every layer's coefficients (ro
 ``(fan_in, fan_out)``), then every layer's intercepts.  Activations and deltas of a batch of
 ``B`` rows put layer ``i`` (1-based, the output last) at ``B * sum(units[1:i])``.
 
-These helpers are inlined into the kernels and also run as plain Python (``layout_*``).
+These helpers are inlined into the kernels; ``forward.param_views`` is their Python twin.
 """
 
 from ._jit import jit_inline
@@ -14,7 +14,6 @@ __all__ = [
     "intercept_view",
     "layer_view",
     "n_coefs",
-    "param_views",
     "row_width",
 ]
 
@@ -63,18 +62,3 @@ def layer_view(buf, units, i, n_rows):
         start += units[k]
     start *= n_rows
     return buf[start : start + n_rows * units[i]].reshape((n_rows, units[i]))
-
-
-def param_views(params, units):
-    """Python-side views ``(coefs, intercepts)`` into the flat buffer ``params``."""
-    units = [int(u) for u in units]
-    coefs, intercepts, start = [], [], 0
-    for fan_in, fan_out in zip(units[:-1], units[1:]):
-        coefs.append(params[start : start + fan_in * fan_out].reshape(fan_in, fan_out))
-        start += fan_in * fan_out
-    for fan_out in units[1:]:
-        intercepts.append(params[start : start + fan_out])
-        start += fan_out
-    return coefs, intercepts
-
-

@@ -1,4 +1,4 @@
-"""Epoch drivers: one compiled call trains one epoch; plus the L-BFGS objective and predict.
+"""Epoch drivers: one compiled call trains one epoch; plus the L-BFGS objective and evaluation.
 
 Arguments shared by the kernels here:
 
@@ -22,14 +22,15 @@ from numba import prange
 
 from .._jit import jit_blas, jit_inline, jit_kernel, jit_parallel, jit_threaded, like
 from ..layout import coef_view, intercept_view, layer_view, n_coefs, row_width
+from ..forward import chunk_rows
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
 from ..scalar import act
 from .optimizers import penalty, regularized_gradient, step_constants, update, update_outer
 
-__all__ = ["train_epoch", "lanes_epoch", "stochastic_epoch", "loss_grad", "lanes_loss_grad", "evaluate", "predict",
-           "perceptron_epoch", "chunk_rows", "make_workspace"]
+__all__ = ["train_epoch", "lanes_epoch", "stochastic_epoch", "loss_grad", "lanes_loss_grad", "evaluate",
+           "perceptron_epoch", "make_workspace"]
 
 
 @jit_blas
@@ -135,7 +136,7 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
     batch's row count, over the number of rows.
 
     Mutates ``params``, ``opt_state``, ``step`` and the workspaces.  Runs with subnormals
-    flushed to zero (``_fpenv``), as do ``loss_grad`` and ``predict``.
+    flushed to zero (``_fpenv``), as do ``loss_grad`` and ``evaluate``.
     """
     mode = flush_subnormals()
     result = _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
@@ -402,40 +403,6 @@ def _evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indp
     for j in range(n_coefs(units)):
         pen += penalty(params[j], hyper[ALPHA], hyper[L1])
     return (loss + pen) / sw_sum
-
-
-@jit_blas
-def predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out):
-    """Network output for every row, computed in blocks that fit ``buf``.
-
-    ``buf`` holds ``block * sum(units[1:])`` elements; ``out`` is ``(n_samples, n_outputs)``.
-    Mutates ``buf`` and ``out``.
-    """
-    mode = flush_subnormals()
-    _predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out)
-    restore_fp_mode(mode)
-
-
-@jit_blas
-def _predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out):
-    n = out.shape[0]
-    width = row_width(units)
-    block = max(1, buf.shape[0] // width)
-    direct = n >= 0  # computed, not a literal True (see _loss_grad)
-    hyper = hyper[:N_HYPER]  # no dropout outside training
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        res = forward(params, units, act_codes, hyper, X, X[:0], data, indices, indptr, indptr[:0], start,
-                      direct, buf[: (stop - start) * width])
-        out[start:stop] = res
-
-
-def chunk_rows(units):
-    """Rows processed together inside a batch: about 64k activation values, so that a
-    chunk's activations and deltas stay in cache while its matrix products are still large
-    enough for BLAS (measured best on the benchmark workloads: ~500 rows)."""
-    width = int(np.sum(np.asarray(units)[1:]))
-    return max(16, 65536 // width)
 
 
 def make_workspace(units, batch_size, n_optimizer_rows, dtype, gather, chunk=None, lanes=1):

@@ -25,9 +25,7 @@ class _KernelSet:
         self.lanes_loss_grad = module.lanes_loss_grad
         self.evaluate = module.evaluate
         self.perceptron_epoch = module.perceptron_epoch
-        self.predict = module.predict
         self.make_workspace = module.make_workspace
-        self.chunk_rows = module.chunk_rows
 
 
 _LOADED = {}
@@ -100,18 +98,19 @@ def cuda_usable():
     return True
 
 
-def predict(device, params, units, act_codes, hyper, X, data, indices, indptr, out):
-    """Network output of every row into ``out`` on ``device`` (CUDA: dense ``X`` only).
+def predict(device, params, units, act_codes, slope, X, out):
+    """Network output of every row of ``X`` (dense, or sparse) into ``out``.
 
-    A model fitted on a GPU predicts on the CPU where no GPU is usable: same results."""
-    if device == "cuda" and cuda_usable():
+    NumPy on the host (``fusedmlp._kernels.forward``): prediction compiles nothing.  A model
+    fitted with ``device="cuda"`` predicts on the GPU where one is usable (dense ``X``)."""
+    if device == "cuda" and not hasattr(X, "tocsr") and cuda_usable():
+        hyper = np.zeros(codes.N_HYPER)
+        hyper[codes.SLOPE] = slope
         importlib.import_module("fusedmlp._kernels.cuda.epoch").predict(params, units, act_codes, hyper, X, out)
         return
-    kern = kernels("cpu")
-    n = out.shape[0]
-    width = int(np.asarray(units)[1:].sum())
-    buf = np.empty(min(max(n, 1), kern.chunk_rows(units)) * width, params.dtype)
-    kern.predict(params, units, act_codes, hyper, X, data, indices, indptr, buf, out)
+    from ._kernels.forward import predict as host_predict
+
+    host_predict(params, units, act_codes, slope, X, out)
 
 
 def fit_threads(n_jobs, batch_rows):
@@ -122,6 +121,6 @@ def fit_threads(n_jobs, batch_rows):
 
 def param_views(params, units):
     """Per-layer ``(coefs, intercepts)`` views into the flat parameter buffer."""
-    from ._kernels.layout import param_views as views
+    from ._kernels.forward import param_views as views
 
-    return views(params, np.asarray(units))
+    return views(params, units)

@@ -703,14 +703,12 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
     def _forward(self, X):
         """Network output ``(n_samples, n_outputs)`` for validated ``X``."""
         dtype = np.result_type(X.dtype, self._params.dtype)
-        params = self._params if self._params.dtype == dtype else self._params.astype(dtype)
-        device = getattr(self, "device", "cpu")
-        if device == "cuda" and sp.issparse(X):
-            X = X.toarray()
-        Xd, data, indices, indptr = self._kernel_X(X, dtype)
+        params = self._params.astype(dtype, copy=False)
+        if not sp.issparse(X):
+            X = np.asarray(X, dtype=dtype)
         out = np.empty((X.shape[0], self.n_outputs_), dtype)
-        _backend.predict(device, params, self._units, self._activation_codes(), self._hyper(0.0, dtype), Xd, data,
-                         indices, indptr, out)
+        _backend.predict(getattr(self, "device", "cpu"), params, self._units, self._activation_codes(),
+                         self.negative_slope, X, out)
         return out
 
     def _score_with_function(self, X, y, sample_weight, score_function):

@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelBinarizer
@@ -203,9 +204,10 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         dtype = np.result_type(X.dtype, self._params.dtype)
         params = self._params.astype(dtype, copy=False)
+        if not sp.issparse(X):
+            X = np.asarray(X, dtype=dtype)
         out = np.empty((X.shape[0], int(self._units[1])), dtype)
-        _backend.predict("cpu", params, self._units, np.array([codes.IDENTITY], np.int64), np.zeros(codes.N_HYPER),
-                         *BaseFusedMLP._kernel_X(X, dtype), out)
+        _backend.predict("cpu", params, self._units, np.array([codes.IDENTITY], np.int64), 0.0, X, out)
         return out.ravel() if out.shape[1] == 1 else out
 
     def predict(self, X):

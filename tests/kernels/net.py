@@ -5,7 +5,8 @@ import numpy as np
 from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu import epoch
 from fusedmlp._backend import train_epoch
-from fusedmlp._kernels.layout import param_views
+from fusedmlp._kernels.forward import param_views
+from fusedmlp._kernels.forward import predict as host_predict
 from tests.reference import numpy_mlp as ref
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-5)}
@@ -112,11 +113,13 @@ def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None, chunk=None, lanes
     return value, grad
 
 
-def predict(net, X, hyper, sparse=False, block_rows=3):
+def predict(net, X, hyper, sparse=False, chunk=None):
+    """The network's output through the host forward pass (``forward.predict``)."""
+    import scipy.sparse as sp
+
     out = np.full((X.shape[0], int(net.units[-1])), np.nan, net.dtype)
-    buf = np.full(block_rows * int(net.units[1:].sum()), np.nan, net.dtype)
-    Xk, data, indices, indptr = split_X(X, sparse)
-    epoch.predict(net.params, net.units, net.act_codes, hyper, Xk, data, indices, indptr, buf, out)
+    host_predict(net.params, net.units, net.act_codes, hyper[C.SLOPE], sp.csr_matrix(X) if sparse else X, out,
+                 chunk=chunk)
     return out
 
 

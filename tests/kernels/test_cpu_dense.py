@@ -37,7 +37,7 @@ def test_predict_matches_reference_in_blocks(hidden, dtype, sparse):
     X, _ = make_data(10, 6, 3, "log_loss", dtype)
     if sparse:
         X[np.abs(X) < 0.5] = 0
-    out = predict(net, X, net.hyper(), sparse=sparse, block_rows=3)  # 10 rows in blocks of 3
+    out = predict(net, X, net.hyper(), sparse=sparse, chunk=3)  # 10 rows in chunks of 3
     coefs, intercepts = net.views64()
     expected = ref.forward(coefs, intercepts, X.astype(float), hidden, "softmax")[-1]
     np.testing.assert_allclose(out, expected, **TOL[dtype])
