@@ -32,8 +32,8 @@ from numba.core import caching, types
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
-__all__ = ["CACHE", "FASTMATH_FLAGS", "jit_blas", "jit_inline", "jit_kernel", "jit_parallel", "jit_threaded",
-           "like"]
+__all__ = ["CACHE", "FASTMATH_FLAGS", "jit_blas", "jit_inline", "jit_kernel", "jit_parallel", "jit_specialize",
+           "jit_threaded", "like"]
 
 
 def _switch(name, default=True):
@@ -77,6 +77,13 @@ def jit_threaded(func):
 def jit_inline(func):
     """Compile a scalar helper that is always inlined into the kernels calling it."""
     return numba.njit(inline="always", **_OPTIONS)(func)
+
+
+def jit_specialize(func):
+    """Register the decorated typing function as ``func``'s compile-time implementation: it
+    sees literal argument types (``types.IntegerLiteral``) where the caller passes constants
+    and returns the implementation to compile (``numba.extending.overload``)."""
+    return overload(func, prefer_literal=True, jit_options=dict(_OPTIONS))
 
 
 # --- disk cache keyed on the whole kernel tree ---------------------------------------------
@@ -221,7 +228,7 @@ def like(x, value):
     return np.asarray(x).dtype.type(value)
 
 
-@overload(like, inline="always")
+@overload(like, jit_options=dict(_OPTIONS))
 def _like_impl(x, value):
     scalar = x.dtype if isinstance(x, types.Array) else x
     cast = as_dtype(scalar).type

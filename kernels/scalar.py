@@ -23,7 +23,9 @@ from ._codes import (
     STEP,
     TANH,
 )
-from ._jit import jit_inline, like
+from numba.core import types
+
+from ._jit import jit_inline, jit_specialize, like
 
 
 @jit_inline
@@ -35,43 +37,77 @@ def logistic(z):
     return e / (like(z, 1.0) + e)
 
 
+# --- activations, losses: one formula per code ----------------------------------------
+# Each code's formula is a function of its own.  ``act``, ``dact``, ``loss_term`` and
+# ``loss_delta`` compile to the one formula of their code when the code is a compile-time
+# constant (the CPU kernels' loops are written per code), so a kernel types and lowers only
+# the formulas it runs; with a run-time code (the CUDA kernels) they branch over all of them.
+
+
 @jit_inline
-def act(z, code, slope):
-    """Elementwise activation ``code`` of pre-activation ``z`` (softmax is row-wise: not here)."""
-    if code == IDENTITY:
-        return z
-    if code == LOGISTIC:
-        return logistic(z)
-    if code == TANH:
-        return math.tanh(z)
-    if code == RELU:
-        return z if z > 0 else like(z, 0.0)
-    if code == LEAKY_RELU:
-        return z if z > 0 else slope * z
-    if code == EXP:
-        return math.exp(z)
-    if code == STEP:
-        return like(z, 1.0) if z > 0 else like(z, 0.0)
+def _identity(z, slope):
     return z
 
 
 @jit_inline
-def dact(a, code, slope):
-    """Derivative of activation ``code``, expressed through its output ``a``.
+def _logistic(z, slope):
+    return logistic(z)
 
-    Used for hidden layers; the step function has zero derivative almost everywhere and is
-    only trained by the perceptron rule, so it reports 1 (a straight-through estimate).
-    """
-    if code == LOGISTIC:
-        return a * (like(a, 1.0) - a)
-    if code == TANH:
-        return like(a, 1.0) - a * a
-    if code == RELU:
-        return like(a, 1.0) if a > 0 else like(a, 0.0)
-    if code == LEAKY_RELU:
-        return like(a, 1.0) if a > 0 else slope
-    if code == EXP:
-        return a
+
+@jit_inline
+def _tanh(z, slope):
+    return math.tanh(z)
+
+
+@jit_inline
+def _relu(z, slope):
+    return z if z > 0 else like(z, 0.0)
+
+
+@jit_inline
+def _leaky_relu(z, slope):
+    return z if z > 0 else slope * z
+
+
+@jit_inline
+def _exp(z, slope):
+    return math.exp(z)
+
+
+@jit_inline
+def _step(z, slope):
+    return like(z, 1.0) if z > 0 else like(z, 0.0)
+
+
+@jit_inline
+def _d_logistic(a, slope):
+    return a * (like(a, 1.0) - a)
+
+
+@jit_inline
+def _d_tanh(a, slope):
+    return like(a, 1.0) - a * a
+
+
+@jit_inline
+def _d_relu(a, slope):
+    return like(a, 1.0) if a > 0 else like(a, 0.0)
+
+
+@jit_inline
+def _d_leaky_relu(a, slope):
+    return like(a, 1.0) if a > 0 else slope
+
+
+@jit_inline
+def _d_exp(a, slope):
+    return a
+
+
+@jit_inline
+def _d_one(a, slope):
+    # identity; and step, whose derivative is zero almost everywhere: it is trained by the
+    # perceptron rule only, so 1 stands in (a straight-through estimate)
     return like(a, 1.0)
 
 
@@ -86,6 +122,123 @@ def clip_prob(p, eps):
 
 
 @jit_inline
+def _squared_term(a, y, eps, huber_delta):
+    r = a - y
+    return like(a, 0.5) * r * r
+
+
+@jit_inline
+def _binary_log_term(a, y, eps, huber_delta):
+    p = clip_prob(a, eps)
+    term = like(a, 0.0)
+    if y != 0:
+        term -= y * math.log(p)
+    if y != 1:
+        term -= (like(a, 1.0) - y) * math.log(like(a, 1.0) - p)
+    return term
+
+
+@jit_inline
+def _log_term(a, y, eps, huber_delta):
+    # the term -y log(p) of one class; the row sum is the cross-entropy
+    if y == 0:
+        return like(a, 0.0)
+    return -y * math.log(clip_prob(a, eps))
+
+
+@jit_inline
+def _poisson_term(a, y, eps, huber_delta):
+    # half Poisson deviance with the log link: y log(y / mu) - y + mu
+    if y > 0:
+        return y * math.log(y / a) - y + a
+    return a
+
+
+@jit_inline
+def _absolute_term(a, y, eps, huber_delta):
+    return abs(a - y)
+
+
+@jit_inline
+def _huber_term(a, y, eps, huber_delta):
+    r = abs(a - y)
+    if r <= huber_delta:
+        return like(a, 0.5) * r * r
+    return huber_delta * (r - like(a, 0.5) * huber_delta)
+
+
+@jit_inline
+def _residual(a, y, huber_delta):
+    # each loss paired with its canonical output activation (identity, logistic, softmax,
+    # exp): the chain rule collapses to a - y
+    return a - y
+
+
+@jit_inline
+def _absolute_delta(a, y, huber_delta):
+    r = a - y
+    if r > 0:
+        return like(a, 1.0)
+    if r < 0:
+        return like(a, -1.0)
+    return like(a, 0.0)
+
+
+@jit_inline
+def _huber_delta(a, y, huber_delta):
+    r = a - y
+    if r > huber_delta:
+        return huber_delta
+    if r < -huber_delta:
+        return -huber_delta
+    return r
+
+
+_ACT = {IDENTITY: _identity, LOGISTIC: _logistic, TANH: _tanh, RELU: _relu, LEAKY_RELU: _leaky_relu, EXP: _exp,
+        STEP: _step}
+_DACT = {LOGISTIC: _d_logistic, TANH: _d_tanh, RELU: _d_relu, LEAKY_RELU: _d_leaky_relu, EXP: _d_exp}
+_TERM = {SQUARED_ERROR: _squared_term, BINARY_LOG_LOSS: _binary_log_term, LOG_LOSS: _log_term,
+         POISSON: _poisson_term, ABSOLUTE_ERROR: _absolute_term, HUBER: _huber_term}
+_DELTA = {ABSOLUTE_ERROR: _absolute_delta, HUBER: _huber_delta}
+
+
+@jit_inline
+def act(z, code, slope):
+    """Elementwise activation ``code`` of pre-activation ``z`` (softmax is row-wise: not here)."""
+    if code == IDENTITY:
+        return _identity(z, slope)
+    if code == LOGISTIC:
+        return _logistic(z, slope)
+    if code == TANH:
+        return _tanh(z, slope)
+    if code == RELU:
+        return _relu(z, slope)
+    if code == LEAKY_RELU:
+        return _leaky_relu(z, slope)
+    if code == EXP:
+        return _exp(z, slope)
+    if code == STEP:
+        return _step(z, slope)
+    return z
+
+
+@jit_inline
+def dact(a, code, slope):
+    """Derivative of activation ``code``, expressed through its output ``a``."""
+    if code == LOGISTIC:
+        return _d_logistic(a, slope)
+    if code == TANH:
+        return _d_tanh(a, slope)
+    if code == RELU:
+        return _d_relu(a, slope)
+    if code == LEAKY_RELU:
+        return _d_leaky_relu(a, slope)
+    if code == EXP:
+        return _d_exp(a, slope)
+    return _d_one(a, slope)
+
+
+@jit_inline
 def loss_term(a, y, code, eps, huber_delta):
     """Loss of one output ``a`` against target ``y`` (before averaging).
 
@@ -93,32 +246,17 @@ def loss_term(a, y, code, eps, huber_delta):
     this is the term ``-y log(p)`` of one class; the row sum gives the cross-entropy.
     """
     if code == SQUARED_ERROR:
-        r = a - y
-        return like(a, 0.5) * r * r
+        return _squared_term(a, y, eps, huber_delta)
     if code == BINARY_LOG_LOSS:
-        p = clip_prob(a, eps)
-        term = like(a, 0.0)
-        if y != 0:
-            term -= y * math.log(p)
-        if y != 1:
-            term -= (like(a, 1.0) - y) * math.log(like(a, 1.0) - p)
-        return term
+        return _binary_log_term(a, y, eps, huber_delta)
     if code == LOG_LOSS:
-        if y == 0:
-            return like(a, 0.0)
-        return -y * math.log(clip_prob(a, eps))
+        return _log_term(a, y, eps, huber_delta)
     if code == POISSON:
-        # half Poisson deviance with the log link: y log(y / mu) - y + mu
-        if y > 0:
-            return y * math.log(y / a) - y + a
-        return a
+        return _poisson_term(a, y, eps, huber_delta)
     if code == ABSOLUTE_ERROR:
-        return abs(a - y)
+        return _absolute_term(a, y, eps, huber_delta)
     if code == HUBER:
-        r = abs(a - y)
-        if r <= huber_delta:
-            return like(a, 0.5) * r * r
-        return huber_delta * (r - like(a, 0.5) * huber_delta)
+        return _huber_term(a, y, eps, huber_delta)
     return like(a, 0.0)
 
 
@@ -126,25 +264,72 @@ def loss_term(a, y, code, eps, huber_delta):
 def loss_delta(a, y, code, huber_delta):
     """Gradient of the loss with respect to the output pre-activation ``z``.
 
-    Each loss is paired with its canonical output activation (identity, logistic, softmax,
-    exp), for which the chain rule collapses to ``a - y``.  Absolute and Huber errors use the
-    identity output but a non-linear loss, so their derivative is not ``a - y``.
+    Absolute and Huber errors use the identity output but a non-linear loss, so their
+    derivative is not ``a - y``.
     """
     if code == ABSOLUTE_ERROR:
-        r = a - y
-        if r > 0:
-            return like(a, 1.0)
-        if r < 0:
-            return like(a, -1.0)
-        return like(a, 0.0)
+        return _absolute_delta(a, y, huber_delta)
     if code == HUBER:
-        r = a - y
-        if r > huber_delta:
-            return huber_delta
-        if r < -huber_delta:
-            return -huber_delta
-        return r
-    return a - y
+        return _huber_delta(a, y, huber_delta)
+    return _residual(a, y, huber_delta)
+
+
+def _literal(code):
+    return code.literal_value if isinstance(code, types.IntegerLiteral) else None
+
+
+# ``act_k`` and friends are the entry points of the CPU kernels: the same functions, resolved at
+# compile time to the formula of a literal code (see above).
+
+
+def act_k(z, code, slope):
+    return act(z, code, slope)
+
+
+def dact_k(a, code, slope):
+    return dact(a, code, slope)
+
+
+def loss_term_k(a, y, code, eps, huber_delta):
+    return loss_term(a, y, code, eps, huber_delta)
+
+
+def loss_delta_k(a, y, code, huber_delta):
+    return loss_delta(a, y, code, huber_delta)
+
+
+@jit_specialize(act_k)
+def _act_k(z, code, slope):
+    f = _ACT.get(_literal(code))
+    if f is None:
+        return lambda z, code, slope: act(z, code, slope)
+    return lambda z, code, slope: f(z, slope)
+
+
+@jit_specialize(dact_k)
+def _dact_k(a, code, slope):
+    c = _literal(code)
+    if c is None:
+        return lambda a, code, slope: dact(a, code, slope)
+    f = _DACT.get(c, _d_one)
+    return lambda a, code, slope: f(a, slope)
+
+
+@jit_specialize(loss_term_k)
+def _loss_term_k(a, y, code, eps, huber_delta):
+    f = _TERM.get(_literal(code))
+    if f is None:
+        return lambda a, y, code, eps, huber_delta: loss_term(a, y, code, eps, huber_delta)
+    return lambda a, y, code, eps, huber_delta: f(a, y, eps, huber_delta)
+
+
+@jit_specialize(loss_delta_k)
+def _loss_delta_k(a, y, code, huber_delta):
+    c = _literal(code)
+    if c is None:
+        return lambda a, y, code, huber_delta: loss_delta(a, y, code, huber_delta)
+    f = _DELTA.get(c, _residual)
+    return lambda a, y, code, huber_delta: f(a, y, huber_delta)
 
 
 # --- optimizer element steps: each returns the new parameter and state values -------------

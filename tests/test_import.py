@@ -190,3 +190,52 @@ def test_no_usable_cache_folder_compiles_in_memory_with_a_warning(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("could not find a folder for its compiled-kernel cache") == 1, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1])["hits"] == 0
+
+
+PREDICT_SCRIPT = r"""
+import json, pickle, sys
+import scipy.sparse as sp
+models, X, expected = pickle.load(open(sys.argv[1], "rb"))
+outputs = []
+for model in models:
+    outputs.append(model.predict(X).tolist())
+    outputs.append(model.predict(sp.csr_matrix(X)).tolist())
+    if hasattr(model, "predict_proba"):
+        outputs.append(model.predict_proba(X).tolist())
+        outputs.append(model.predict_log_proba(X).tolist())
+    outputs.append(float(model.score(X, model.predict(X))))
+print(json.dumps(dict(numba="numba" in sys.modules, outputs=outputs)))
+"""
+
+
+def test_an_unpickled_model_predicts_in_a_fresh_process_without_loading_numba(tmp_path):
+    import pickle
+    import warnings
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 5)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        models = [
+            fusedmlp.MLPClassifier(hidden_layer_sizes=(6, 4), max_iter=3, random_state=0).fit(X, y),
+            fusedmlp.MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit(X.astype(np.float32), y),
+            fusedmlp.MLPRegressor(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit(X, X[:, 0]),
+            fusedmlp.Perceptron(random_state=0).fit(X, y),
+        ]
+    path = tmp_path / "models.pkl"
+    path.write_bytes(pickle.dumps((models, X, None)))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "empty-cache"))
+    out = _run(PREDICT_SCRIPT.replace("sys.argv[1]", repr(str(path))), env=env)
+    assert not out["numba"], "prediction should not load Numba, let alone compile"
+    import scipy.sparse as sp
+
+    expected = []
+    for model in models:
+        expected.append(model.predict(X).tolist())
+        expected.append(model.predict(sp.csr_matrix(X)).tolist())
+        if hasattr(model, "predict_proba"):
+            expected.append(model.predict_proba(X).tolist())
+            expected.append(model.predict_log_proba(X).tolist())
+        expected.append(float(model.score(X, model.predict(X))))
+    assert out["outputs"] == expected

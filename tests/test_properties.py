@@ -46,7 +46,7 @@ def test_epoch_any_shape_matches_reference(spec, seed):
     tol = TOL[dtype] if dtype == np.float64 else dict(rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(value, expected, **tol)
     np.testing.assert_allclose(net.params, flat(coefs, intercepts), **tol)
-    out = predict(net, X, h, block_rows=max(1, n // 2))
+    out = predict(net, X, h, chunk=max(1, n // 2))
     assert out.shape == (n, units[-1]) and out.dtype == dtype
 
 

@@ -21,19 +21,19 @@ from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, NESTEROV, STEP
 from numba import prange
 
 from .._jit import jit_blas, jit_inline, jit_kernel, jit_parallel, jit_threaded, like
-from ..layout import coef_view, intercept_view, layer_view, n_coefs, row_width
+from ..layout import as_matrix, as_vector, coef_view, intercept_view, layer_view, n_coefs, row_width
 from ..forward import chunk_rows
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
-from ..scalar import act
+from ..scalar import act_k as act
 from .optimizers import penalty, regularized_gradient, step_constants, update, update_outer
 
 __all__ = ["train_epoch", "lanes_epoch", "stochastic_epoch", "loss_grad", "lanes_loss_grad", "evaluate",
            "perceptron_epoch", "make_workspace"]
 
 
-@jit_blas
+@jit_inline
 def _chunk_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y, Yg, sw, swg, rows,
                     start, direct, acts, deltas, grads):
     """Forward, output delta and backward for the rows ``acts`` holds; return (loss, weight sum)."""
@@ -96,8 +96,8 @@ def _gather(X, Y, sw, indptr, order, start, n_rows, xbuf, ybuf, swbuf):
     n_out = Y.shape[1]
     weighted = sw.shape[0] > 0
     gx = n_rows if indptr.shape[0] == 0 else 0
-    Xg = xbuf[: gx * n_features].reshape((gx, n_features))
-    Yg = ybuf[: n_rows * n_out].reshape((n_rows, n_out))
+    Xg = as_matrix(xbuf[: gx * n_features], gx, n_features)
+    Yg = as_matrix(ybuf[: n_rows * n_out], n_rows, n_out)
     swg = swbuf[: n_rows if weighted else 0]
     for r in range(n_rows):
         row = order[start + r]
@@ -139,15 +139,6 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
     flushed to zero (``_fpenv``), as do ``loss_grad`` and ``evaluate``.
     """
     mode = flush_subnormals()
-    result = _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
-                          batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, opt_state, step)
-    restore_fp_mode(mode)
-    return result
-
-
-@jit_blas
-def _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
-                batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, opt_state, step):
     n = Y.shape[0]
     direct = order.shape[0] == 0 or batch_size >= n
     n_coef = n_coefs(units)
@@ -160,7 +151,9 @@ def _train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, 
                                        Yg, sw, swg, order, start, direct, n_rows, acts, deltas, grads, chunk_grads)
         pen = update(params, grads, opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
         total += (loss + pen) / sw_sum * n_rows
-    return total / n
+    result = total / n
+    restore_fp_mode(mode)
+    return result
 
 
 # --- threaded variants (``n_jobs``): each batch's rows split into contiguous lanes ----------
@@ -259,15 +252,6 @@ def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, da
     as ``train_epoch``; a separate entry point, so that a fit compiles only the one it uses.
     """
     mode = flush_subnormals()
-    result = _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw,
-                               order, acts, deltas, opt_state, step)
-    restore_fp_mode(mode)
-    return result
-
-
-@jit_kernel
-def _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
-                      acts, deltas, opt_state, step):
     n = Y.shape[0]
     n_layers = units.shape[0] - 1
     sparse = indptr.shape[0] > 0
@@ -277,7 +261,7 @@ def _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, d
     l1 = hyper[L1]
     nesterov = hyper[NESTEROV] != 0
     last = opt_state.shape[0] - 1
-    no_x = X.reshape(X.shape[0] * X.shape[1])[:0]
+    no_x = as_vector(X, 0)
     total = 0.0
     for t in range(n):
         row = order[t] if shuffled else t
@@ -316,7 +300,9 @@ def _stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, d
                 pen += update_outer(W, S0, S1, b, s0, s1, layer_view(acts, units, i, 1)[0], data, indices, lo, hi, d,
                                     alpha, l1, 1.0 / sw_sum, opt_code, nesterov, k, no_x, 0, 0, d[:0])
         total += (loss + pen) / sw_sum
-    return total / n
+    result = total / n
+    restore_fp_mode(mode)
+    return result
 
 
 @jit_blas
@@ -329,15 +315,6 @@ def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indp
     Mutates ``acts``, ``deltas``, ``grads`` and ``out_grad``.
     """
     mode = flush_subnormals()
-    result = _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas,
-                        grads, chunk_grads, out_grad)
-    restore_fp_mode(mode)
-    return result
-
-
-@jit_blas
-def _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas, grads,
-              chunk_grads, out_grad):
     # ``direct`` (true) and ``start`` (0) are computed, not literals: a literal argument makes
     # Numba compile a separate specialisation of the whole forward/backward chain.
     direct = Y.shape[0] >= 0
@@ -347,7 +324,9 @@ def _loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, ind
                                    Y[:0], sw, sw[:0], indptr[:0], start, direct, Y.shape[0], acts, deltas, grads,
                                    chunk_grads)
     pen = regularized_gradient(params, grads, n_coefs(units), hyper[ALPHA], hyper[L1], 1.0 / sw_sum, out_grad)
-    return (loss + pen) / sw_sum
+    result = (loss + pen) / sw_sum
+    restore_fp_mode(mode)
+    return result
 
 
 @jit_threaded
@@ -375,13 +354,6 @@ def evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indpt
     Mutates ``acts`` and ``deltas`` only.
     """
     mode = flush_subnormals()
-    result = _evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas)
-    restore_fp_mode(mode)
-    return result
-
-
-@jit_blas
-def _evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas):
     n = Y.shape[0]
     n_layers = units.shape[0] - 1
     width = row_width(units)
@@ -402,7 +374,9 @@ def _evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indp
     pen = 0.0
     for j in range(n_coefs(units)):
         pen += penalty(params[j], hyper[ALPHA], hyper[L1])
-    return (loss + pen) / sw_sum
+    result = (loss + pen) / sw_sum
+    restore_fp_mode(mode)
+    return result
 
 
 def make_workspace(units, batch_size, n_optimizer_rows, dtype, gather, chunk=None, lanes=1):

@@ -5,7 +5,7 @@ names and semantics as ``cpu/dense``, on device arrays)."""
 import numba
 
 from .._codes import DROPOUT_SEED, SLOPE, SOFTMAX
-from ..layout import coef_view, intercept_view, layer_view
+from ..layout import coef_view, intercept_view, layer_view, python_twin
 from ..scalar import act, dropout_rate as _dropout_rate
 from ._compat import cuda
 from .activations import activation_derivative, bias_activation, dropout, dropout_derivative
@@ -92,7 +92,7 @@ def gather_rows(X, order, start, out):
 
 
 # the layout helpers are plain Python here: slicing and reshaping device arrays
-_coef, _intercept, _layer = coef_view.py_func, intercept_view.py_func, layer_view.py_func
+_coef, _intercept, _layer = python_twin(coef_view), python_twin(intercept_view), python_twin(layer_view)
 dropout_rate = _dropout_rate.py_func
 
 

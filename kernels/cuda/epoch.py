@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .._codes import ADAM, ALPHA, BETA_1, BETA_2, CLIP_EPS, EPSILON, HUBER_DELTA, L1, LR, MOMENTUM, N_HYPER, NESTEROV, RHO
-from ..layout import layer_view, n_coefs
+from ..layout import layer_view, n_coefs, python_twin
 from ._compat import cuda, require
 from .dense import backward, forward, gather_rows
 from .losses import output_delta
@@ -27,7 +27,7 @@ def _end_batch(sums, epoch_sum, n_rows):
         sums[1] = 0.0
         sums[2] = 0.0
 
-_layer = layer_view.py_func
+_layer = python_twin(layer_view)
 
 
 def chunk_rows(units):
