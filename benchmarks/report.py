@@ -112,8 +112,9 @@ def measure_predict(quick):
     The bound is the first layer's matrix product alone (``X @ coefs_[0]``, NumPy's BLAS):
     no predict can beat it, so it caps the float64 ratio to scikit-learn on this machine.
     """
-    import fusedmlp
     from sklearn import neural_network as sk
+
+    import fusedmlp
 
     X, y, _ = data("W1")
     X = np.tile(X, (5 if not quick else 2, 1))

@@ -1,6 +1,11 @@
 """Start-up in fresh processes: import plus a first fit (or an unpickled model's first
-predictions), with no kernel cache (cold) and with the cache the cold run left (warm), next to
-scikit-learn doing the same.
+predictions), next to scikit-learn doing the same, in three states of the kernel cache:
+
+- no cache: an empty ``NUMBA_CACHE_DIR``, so every kernel compiles;
+- warm: the same folder again, holding what the first run compiled;
+- installed: the package's own cache (``NUMBA_CACHE_DIR`` unset), which a wheel built by
+  ``pip install .`` carries compiled (``setup.py``); a source or editable install has only
+  what earlier runs left there.
 
     python benchmarks/startup.py            # prints a markdown table
     python benchmarks/startup.py --rounds 3 # warm runs per row (median)
@@ -64,15 +69,18 @@ def _run(code, env):
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _cold_warm(code, rounds):
+def _states(code, rounds):
+    """Seconds with no cache, with a warm cache and with the installed package's cache."""
     cache = Path(tempfile.mkdtemp(prefix="fusedmlp-startup-"))
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    installed = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "FUSEDMLP_NUMBA_CACHE")}
     try:
         cold = _run(code, env)
         warm = statistics.median(_run(code, env) for _ in range(rounds))
+        shipped = _run(code, installed)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    return cold, warm
+    return cold, warm, shipped
 
 
 def _predict_model(path, module):
@@ -89,7 +97,7 @@ def _predict_model(path, module):
 
 
 def measure(rounds=1):
-    """Rows ``(name, fusedmlp cold, fusedmlp warm, scikit-learn)`` in seconds."""
+    """Rows ``(name, no cache, warm cache, installed cache, scikit-learn)`` in seconds."""
     rows = []
     for name, prepare, estimator in CONFIGS:
         ours = FIT.format(module="fusedmlp", prepare=prepare, estimator=estimator)
@@ -97,23 +105,24 @@ def measure(rounds=1):
         skl_estimator += ", solver='lbfgs')" if "lbfgs" in estimator else (
             ", solver='sgd', batch_size=1)" if "batch_size=1" in estimator else ")")
         theirs = FIT.format(module="sklearn.neural_network", prepare=prepare, estimator=skl_estimator)
-        cold, warm = _cold_warm(ours, rounds)
-        rows.append((name, cold, warm, statistics.median(_run(theirs, dict(os.environ)) for _ in range(rounds))))
+        times = _states(ours, rounds)
+        rows.append((name, *times, statistics.median(_run(theirs, dict(os.environ)) for _ in range(rounds))))
     with tempfile.TemporaryDirectory() as tmp:
         for module in ("fusedmlp", "sklearn.neural_network"):
             _predict_model(f"{tmp}/{module}.pkl", module)
-        cold, warm = _cold_warm(PREDICT.format(path=f"{tmp}/fusedmlp.pkl"), rounds)
+        times = _states(PREDICT.format(path=f"{tmp}/fusedmlp.pkl"), rounds)
         skl = statistics.median(_run(PREDICT.format(path=f"{tmp}/sklearn.neural_network.pkl"), dict(os.environ))
                                 for _ in range(rounds))
-        rows.append(("unpickle + predict, predict_proba, predict_log_proba, score (1,000 rows)", cold, warm, skl))
+        rows.append(("unpickle + predict, predict_proba, predict_log_proba, score (1,000 rows)", *times, skl))
     return rows
 
 
 def render(rows):
-    lines = ["| fresh process | fusedmlp cold cache | fusedmlp warm cache | scikit-learn | cold - sklearn |",
-             "|---|---:|---:|---:|---:|"]
-    for name, cold, warm, skl in rows:
-        lines.append(f"| {name} | {cold:.2f} s | {warm:.2f} s | {skl:.2f} s | {cold - skl:+.2f} s |")
+    lines = ["| fresh process | no cache | warm cache | installed cache | scikit-learn | no cache - sklearn "
+             "| installed - sklearn |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, cold, warm, shipped, skl in rows:
+        lines.append(f"| {name} | {cold:.2f} s | {warm:.2f} s | {shipped:.2f} s | {skl:.2f} s | {cold - skl:+.2f} s "
+                     f"| {shipped - skl:+.2f} s |")
     return "\n".join(lines)
 
 
@@ -121,6 +130,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="warm and scikit-learn runs per row (median)")
     args = parser.parse_args(argv)
+    import fusedmlp
+
+    record = Path(fusedmlp.__file__).parent / "_kernels" / "_prebuilt.json"
+    print(f"fusedmlp from {Path(fusedmlp.__file__).parent}: "
+          + ("a wheel with compiled kernels" if record.exists() else "no compiled kernels shipped (source install)"))
     print(render(measure(args.rounds)))
 
 

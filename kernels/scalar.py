@@ -6,25 +6,24 @@ All are inlined into their callers; integer codes passed as literals fold away.
 import math
 
 import numpy as np
+from numba.core import types
 
 from ._codes import (
     ABSOLUTE_ERROR,
     BINARY_LOG_LOSS,
-    N_HYPER,
     EXP,
     HUBER,
     IDENTITY,
     LEAKY_RELU,
     LOG_LOSS,
     LOGISTIC,
+    N_HYPER,
     POISSON,
     RELU,
     SQUARED_ERROR,
     STEP,
     TANH,
 )
-from numba.core import types
-
 from ._jit import jit_inline, jit_specialize, like
 
 

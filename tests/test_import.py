@@ -239,3 +239,39 @@ def test_an_unpickled_model_predicts_in_a_fresh_process_without_loading_numba(tm
             expected.append(model.predict_log_proba(X).tolist())
         expected.append(float(model.score(X, model.predict(X))))
     assert out["outputs"] == expected
+
+
+FIRST_FITS_SCRIPT = r"""
+import json, warnings
+import numpy as np, scipy.sparse as sp
+import fusedmlp
+from fusedmlp._kernels.cpu import epoch
+rng = np.random.RandomState(0)
+X = rng.randn(300, 4)
+y = (X[:, 0] > 0).astype(int)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    for Xk in (X, X.astype(np.float32), sp.csr_matrix(X)):
+        for kw in ({}, dict(batch_size=1), dict(solver="lbfgs"), dict(n_jobs=2, batch_size=256),
+                   dict(early_stopping=True)):
+            fusedmlp.MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, **kw).fit(Xk, y)
+    fusedmlp.Perceptron(max_iter=3).fit(X, y)
+misses = {name: sum(getattr(epoch, name).stats.cache_misses.values()) for name in KERNELS}
+print(json.dumps(misses))
+"""
+
+
+def test_an_installed_wheel_carries_compiled_kernels():
+    """``pip install .`` compiles the kernels into the wheel (setup.py): a fresh process's
+    first fits, in every configuration that has code of its own, load them all."""
+    record = Path(fusedmlp._kernels.__file__).parent / "_prebuilt.json"
+    if not record.exists():
+        pytest.skip("an editable or source install: kernels compile on first use")
+    built = json.loads(record.read_text())
+    if built["numba"] != numba.__version__:
+        pytest.skip(f"the wheel's kernels were compiled by Numba {built['numba']}, this is {numba.__version__}")
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "FUSEDMLP_NUMBA_CACHE")}
+    proc = subprocess.run([sys.executable, "-c", FIRST_FITS_SCRIPT.replace("KERNELS", repr(built["kernels"]))],
+                          capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {name: 0 for name in built["kernels"]}

@@ -6,10 +6,9 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 from sklearn import neural_network as sk
 from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
-
-import sklearn
 from sklearn.utils.fixes import parse_version
 
 import fusedmlp

@@ -8,7 +8,9 @@ import math
 
 from .._codes import EXP, IDENTITY, LEAKY_RELU, LOGISTIC, RELU, SOFTMAX, STEP, TANH
 from .._jit import jit_inline, jit_kernel, like
-from ..scalar import act_k as act, dact_k as dact, dropout_uniform
+from ..scalar import act_k as act
+from ..scalar import dact_k as dact
+from ..scalar import dropout_uniform
 
 __all__ = ["bias_activation", "activation_derivative", "dropout", "dropout_derivative"]
 

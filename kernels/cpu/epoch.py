@@ -16,17 +16,16 @@ Inputs are read, never written; read-only (memory-mapped) inputs work.
 """
 
 import numpy as np
-
-from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, NESTEROV, STEP
 from numba import prange
 
+from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, NESTEROV, STEP
 from .._jit import jit_blas, jit_inline, jit_kernel, jit_parallel, jit_threaded, like
-from ..layout import as_matrix, as_vector, coef_view, intercept_view, layer_view, n_coefs, row_width
 from ..forward import chunk_rows
+from ..layout import as_matrix, as_vector, coef_view, intercept_view, layer_view, n_coefs, row_width
+from ..scalar import act_k as act
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
-from ..scalar import act_k as act
 from .optimizers import penalty, regularized_gradient, step_constants, update, update_outer
 
 __all__ = ["train_epoch", "lanes_epoch", "stochastic_epoch", "loss_grad", "lanes_loss_grad", "evaluate",

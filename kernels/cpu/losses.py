@@ -6,7 +6,8 @@ Shapes: ``A`` (network output), ``Y`` and ``out_delta`` are ``(n_rows, n_outputs
 
 from .._codes import ABSOLUTE_ERROR, BINARY_LOG_LOSS, HUBER, LOG_LOSS, POISSON, SQUARED_ERROR
 from .._jit import jit_inline, jit_kernel, like
-from ..scalar import loss_delta_k as loss_delta, loss_term_k as loss_term
+from ..scalar import loss_delta_k as loss_delta
+from ..scalar import loss_term_k as loss_term
 
 __all__ = ["output_delta"]
 

@@ -6,7 +6,8 @@ import numba
 
 from .._codes import DROPOUT_SEED, SLOPE, SOFTMAX
 from ..layout import coef_view, intercept_view, layer_view, python_twin
-from ..scalar import act, dropout_rate as _dropout_rate
+from ..scalar import act
+from ..scalar import dropout_rate as _dropout_rate
 from ._compat import cuda
 from .activations import activation_derivative, bias_activation, dropout, dropout_derivative
 from .launch import TILE, blocks, threads

@@ -7,7 +7,21 @@ import math
 
 import numpy as np
 
-from .._codes import ADAM, ALPHA, BETA_1, BETA_2, CLIP_EPS, EPSILON, HUBER_DELTA, L1, LR, MOMENTUM, N_HYPER, NESTEROV, RHO
+from .._codes import (
+    ADAM,
+    ALPHA,
+    BETA_1,
+    BETA_2,
+    CLIP_EPS,
+    EPSILON,
+    HUBER_DELTA,
+    L1,
+    LR,
+    MOMENTUM,
+    N_HYPER,
+    NESTEROV,
+    RHO,
+)
 from ..layout import layer_view, n_coefs, python_twin
 from ._compat import cuda, require
 from .dense import backward, forward, gather_rows

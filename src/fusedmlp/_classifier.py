@@ -12,7 +12,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._backend import codes
 from ._base import BaseFusedMLP, document_extensions
-from ._sklearn_compat import StrOptions, _check_partial_fit_first_call, _check_sample_weight, _fit_context, validate_data
+from ._sklearn_compat import (
+    StrOptions,
+    _check_partial_fit_first_call,
+    _check_sample_weight,
+    _fit_context,
+    validate_data,
+)
 
 
 class MLPClassifier(ClassifierMixin, BaseFusedMLP):

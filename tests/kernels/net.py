@@ -2,9 +2,9 @@
 
 import numpy as np
 
+from fusedmlp._backend import train_epoch
 from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu import epoch
-from fusedmlp._backend import train_epoch
 from fusedmlp._kernels.forward import param_views
 from fusedmlp._kernels.forward import predict as host_predict
 from tests.reference import numpy_mlp as ref
