@@ -36,9 +36,21 @@ class NumpyMLP:
     ``adam``; L2 ``alpha``.
     """
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", solver="adam", alpha=1e-4, batch_size=200,
-                 learning_rate_init=1e-3, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8, random_state=0,
-                 task="classification"):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        solver="adam",
+        alpha=1e-4,
+        batch_size=200,
+        learning_rate_init=1e-3,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        random_state=0,
+        task="classification",
+    ):
         self.hidden_layer_sizes = list(hidden_layer_sizes)
         self.activation, self.solver, self.alpha = activation, solver, alpha
         self.batch_size, self.lr, self.momentum = batch_size, learning_rate_init, momentum

@@ -13,7 +13,6 @@ import functools
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -24,8 +23,8 @@ sys.path.insert(0, str(HERE.parent))
 
 import numpy as np  # noqa: E402
 
+from benchmarks import startup as startup_bench  # noqa: E402
 from benchmarks.roof import roof_samples_per_s  # noqa: E402
-from benchmarks.test_throughput import STARTUP  # noqa: E402
 from benchmarks.workloads import BATCH_MODES, CONTENDERS, EXTENSIONS, WORKLOADS, contender, data  # noqa: E402
 
 # (workload group, solver) -> minimum fusedmlp / scikit-learn ratio per batch mode (float64)
@@ -73,8 +72,10 @@ def measure(quick):
                     med = _time_interleaved(steps, rounds)
                 rate = {name: n / t for name, t in med.items()}
                 rows.append(dict(workload=workload, solver=solver, mode=mode, n=n, rate=rate))
-                print(f"{workload} {solver:4s} batch={mode:4s} " + "  ".join(f"{k}={v:,.0f}/s" for k, v in rate.items()),
-                      flush=True)
+                print(
+                    f"{workload} {solver:4s} batch={mode:4s} " + "  ".join(f"{k}={v:,.0f}/s" for k, v in rate.items()),
+                    flush=True,
+                )
     return rows
 
 
@@ -86,23 +87,28 @@ def measure_extensions(quick):
     for workload in ("W1", "W2"):
         for mode in ("1", "256"):
             n = n_stochastic if mode == "1" else n_train
-            steps = {name: contender("fusedmlp", workload, "adam", BATCH_MODES[mode], n, options)[0]
-                     for name, options in EXTENSIONS.items()}
+            steps = {
+                name: contender("fusedmlp", workload, "adam", BATCH_MODES[mode], n, options)[0]
+                for name, options in EXTENSIONS.items()
+            }
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 med = _time_interleaved(steps, 3 if quick else 7)
             rate = {name: n / t for name, t in med.items()}
             rows.append(dict(workload=workload, mode=mode, rate=rate))
-            print(f"extensions {workload} batch={mode} " + "  ".join(f"{k}={v:,.0f}/s" for k, v in rate.items()),
-                  flush=True)
+            print(
+                f"extensions {workload} batch={mode} " + "  ".join(f"{k}={v:,.0f}/s" for k, v in rate.items()),
+                flush=True,
+            )
     return rows
 
 
 def measure_roof(rows, quick):
     n = 5_000 if quick else 20_000
     roof = roof_samples_per_s(784, 128, 10, 256, n)
-    ours = next(r["rate"]["fusedmlp-2t"] for r in rows if r["workload"] == "W1" and r["solver"] == "sgd"
-                and r["mode"] == "256")
+    ours = next(
+        r["rate"]["fusedmlp-2t"] for r in rows if r["workload"] == "W1" and r["solver"] == "sgd" and r["mode"] == "256"
+    )
     return roof, ours / roof
 
 
@@ -127,26 +133,14 @@ def measure_predict(quick):
                 est = module.MLPClassifier(hidden_layer_sizes=(128,), max_iter=1, random_state=0)
                 fitted[name + suffix] = est.fit(Xf[:2000], y[:2000])
     W = fitted["sklearn"].coefs_[0]
-    steps = {name: functools.partial(est.predict_proba, X32 if name.endswith("-f32") else X)
-             for name, est in fitted.items()}
+    steps = {
+        name: functools.partial(est.predict_proba, X32 if name.endswith("-f32") else X) for name, est in fitted.items()
+    }
     steps["gemm bound"] = functools.partial(np.dot, X, W)
     for s in steps.values():
         s()
     med = _time_interleaved(steps, 5)
     return {k: X.shape[0] / v for k, v in med.items()}
-
-
-def measure_startup(tmp):
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp))
-
-    def run():
-        out = subprocess.run([sys.executable, "-c", STARTUP], env=env, capture_output=True, text=True, check=True)
-        return float(out.stdout.strip().splitlines()[-1])
-
-    subprocess.run(["rm", "-rf", str(tmp)], check=True)
-    cold = run()
-    warm = statistics.median(run() for _ in range(3))
-    return cold, warm
 
 
 def check_targets(rows, roof_fraction, predict, startup):
@@ -157,8 +151,13 @@ def check_targets(rows, roof_fraction, predict, startup):
         ratio = r["rate"]["fusedmlp-2t"] / r["rate"]["sklearn"]
         checks.append((f"{r['workload']} {r['solver']} batch={r['mode']} vs sklearn (n_jobs=2)", ratio, target))
         if r["workload"] == "W1" and r["mode"] in ("32", "256", "full"):
-            checks.append((f"W1 {r['solver']} batch={r['mode']} float32 vs float64",
-                           r["rate"]["fusedmlp-f32"] / r["rate"]["fusedmlp"], 1.7))
+            checks.append(
+                (
+                    f"W1 {r['solver']} batch={r['mode']} float32 vs float64",
+                    r["rate"]["fusedmlp-f32"] / r["rate"]["fusedmlp"],
+                    1.7,
+                )
+            )
     checks.append(("W1 batch=256 fraction of the GEMM roof (n_jobs=2)", roof_fraction, 0.8))
     checks.append(("predict vs sklearn", predict["fusedmlp"] / predict["sklearn"], 2.0))
     checks.append(("predict vs sklearn, float32", predict["fusedmlp-f32"] / predict["sklearn-f32"], 2.0))
@@ -202,9 +201,11 @@ def machine():
     import numba
     import sklearn
 
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}; Python "
-            f"{platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}, scikit-learn "
-            f"{sklearn.__version__}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}; Python "
+        f"{platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}, scikit-learn "
+        f"{sklearn.__version__}"
+    )
 
 
 def render_extensions(rows):
@@ -212,36 +213,65 @@ def render_extensions(rows):
     lines = ["| workload | batch | " + " | ".join(names) + " |", "|---|---|" + "---:|" * len(names)]
     for r in rows:
         base = r["rate"][names[0]]
-        lines.append(f"| {r['workload']} | {r['mode']} | {base:,.0f}/s | "
-                     + " | ".join(f"{r['rate'][n] / base:.2f}x" for n in names[1:]) + " |")
-    return "\n".join(["", "", "## Options beyond scikit-learn", "",
-                      "fusedmlp float64, throughput relative to the default Adam on the same work:", ""] + lines)
+        lines.append(
+            f"| {r['workload']} | {r['mode']} | {base:,.0f}/s | "
+            + " | ".join(f"{r['rate'][n] / base:.2f}x" for n in names[1:])
+            + " |"
+        )
+    return "\n".join(
+        [
+            "",
+            "",
+            "## Options beyond scikit-learn",
+            "",
+            "fusedmlp float64, throughput relative to the default Adam on the same work:",
+            "",
+        ]
+        + lines
+    )
 
 
 def render(rows, roof, roof_fraction, predict, startup, checks, quick):
-    lines = ["| workload | solver | batch | fusedmlp | n_jobs=2 | fusedmlp f32 | NumPy | scikit-learn | vs sklearn "
-             "| n_jobs=2 vs sklearn | vs NumPy |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| workload | solver | batch | fusedmlp | n_jobs=2 | fusedmlp f32 | NumPy | scikit-learn | vs sklearn "
+        "| n_jobs=2 vs sklearn | vs NumPy |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         x = r["rate"]
-        lines.append(f"| {r['workload']} | {r['solver']} | {r['mode']} | {x['fusedmlp']:,.0f} | {x['fusedmlp-2t']:,.0f} | "
-                     f"{x['fusedmlp-f32']:,.0f} | {x['numpy']:,.0f} | {x['sklearn']:,.0f} | "
-                     f"{x['fusedmlp'] / x['sklearn']:.1f}x | {x['fusedmlp-2t'] / x['sklearn']:.1f}x | "
-                     f"{x['fusedmlp'] / x['numpy']:.1f}x |")
-    lines += ["", f"GEMM roof of W1 at batch 256: {roof:,.0f} samples/s; fusedmlp reaches {roof_fraction:.0%} of it.",
-              f"predict (W1): fusedmlp {predict['fusedmlp']:,.0f} samples/s, scikit-learn {predict['sklearn']:,.0f} "
-              f"samples/s ({predict['fusedmlp'] / predict['sklearn']:.2f}x); float32: fusedmlp "
-              f"{predict['fusedmlp-f32']:,.0f}, scikit-learn {predict['sklearn-f32']:,.0f} "
-              f"({predict['fusedmlp-f32'] / predict['sklearn-f32']:.2f}x). The first layer's product alone "
-              f"(float64) runs at {predict['gemm bound']:,.0f} samples/s, "
-              f"{predict['gemm bound'] / predict['sklearn']:.2f}x scikit-learn: the most any float64 predict can reach here.",
-              f"start-up (import + first fit of the default configuration, fresh process): cold cache "
-              f"{startup[0]:.1f} s, warm cache {startup[1]:.2f} s.", "",
-              "| target | measured | floor | met |", "|---|---:|---:|---|"]
-    lines += [f"| {name} | {value:.2f} | {floor} | {'yes' if value >= floor else '**no**'} |"
-              for name, value, floor in checks]
-    lines += ["", f"{'Quick' if quick else 'Full'} run; samples per second over whole epochs (training) or one call "
-              "(predict), medians of rounds with the contenders interleaved."]
+        lines.append(
+            f"| {r['workload']} | {r['solver']} | {r['mode']} | {x['fusedmlp']:,.0f} | {x['fusedmlp-2t']:,.0f} | "
+            f"{x['fusedmlp-f32']:,.0f} | {x['numpy']:,.0f} | {x['sklearn']:,.0f} | "
+            f"{x['fusedmlp'] / x['sklearn']:.1f}x | {x['fusedmlp-2t'] / x['sklearn']:.1f}x | "
+            f"{x['fusedmlp'] / x['numpy']:.1f}x |"
+        )
+    lines += [
+        "",
+        f"GEMM roof of W1 at batch 256: {roof:,.0f} samples/s; fusedmlp reaches {roof_fraction:.0%} of it.",
+        f"predict (W1): fusedmlp {predict['fusedmlp']:,.0f} samples/s, scikit-learn {predict['sklearn']:,.0f} "
+        f"samples/s ({predict['fusedmlp'] / predict['sklearn']:.2f}x); float32: fusedmlp "
+        f"{predict['fusedmlp-f32']:,.0f}, scikit-learn {predict['sklearn-f32']:,.0f} "
+        f"({predict['fusedmlp-f32'] / predict['sklearn-f32']:.2f}x). The first layer's product alone "
+        f"(float64) runs at {predict['gemm bound']:,.0f} samples/s, "
+        f"{predict['gemm bound'] / predict['sklearn']:.2f}x scikit-learn: the most any float64 predict can reach here.",
+        "",
+        "Start-up in fresh processes (`benchmarks/startup.py`): import plus a first fit, or an unpickled "
+        "model's first predictions; no cache: every kernel compiles; installed: the cache the package "
+        "carries (a wheel from `pip install .` has the kernels compiled).",
+        "",
+        startup_bench.render(startup),
+        "",
+        "| target | measured | floor | met |",
+        "|---|---:|---:|---|",
+    ]
+    lines += [
+        f"| {name} | {value:.2f} | {floor} | {'yes' if value >= floor else '**no**'} |" for name, value, floor in checks
+    ]
+    lines += [
+        "",
+        f"{'Quick' if quick else 'Full'} run; samples per second over whole epochs (training) or one call "
+        "(predict), medians of rounds with the contenders interleaved.",
+    ]
     return "\n".join(lines)
 
 
@@ -254,7 +284,7 @@ def main(argv=None):
     roof, roof_fraction = measure_roof(rows, args.quick)
     predict = measure_predict(args.quick)
     extensions = measure_extensions(args.quick)
-    startup = measure_startup(Path("/tmp") / f"fusedmlp-startup-{os.getpid()}")
+    startup = startup_bench.measure(rounds=1 if args.quick else 3)
     checks = check_targets(rows, roof_fraction, predict, startup)
     text = render(rows, roof, roof_fraction, predict, startup, checks, args.quick) + render_extensions(extensions)
     print("\n" + text)
@@ -264,11 +294,13 @@ def main(argv=None):
     except ImportError:
         print("\n(matplotlib not installed: no chart; pip install 'fusedmlp[plot]')")
     if args.write:
-        header = (f"# Benchmark results\n\nMachine: {machine()}.\n\nProduced by `python benchmarks/report.py --write` "
-                  f"on {time.strftime('%Y-%m-%d')}. Chart: `throughput.png`.\n\n")
+        header = (
+            f"# Benchmark results\n\nMachine: {machine()}.\n\nProduced by `python benchmarks/report.py --write` "
+            f"on {time.strftime('%Y-%m-%d')}. Chart: `throughput.png`.\n\n"
+        )
         path = HERE / "RESULTS.md"
         old = path.read_text() if path.exists() else ""
-        notes = old[old.index("\n## Notes"):] if "\n## Notes" in old else ""  # hand-written: kept
+        notes = old[old.index("\n## Notes") :] if "\n## Notes" in old else ""  # hand-written: kept
         path.write_text(header + text + "\n" + notes)
 
 

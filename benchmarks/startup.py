@@ -56,8 +56,11 @@ CONFIGS = [
     ("float32 input", "X = X.astype(np.float32)", "MLPClassifier(random_state=0, max_iter=20)"),
     ("solver='lbfgs'", "", "MLPClassifier(solver='lbfgs', random_state=0, max_iter=20)"),
     ("sparse input", "X = sp.csr_matrix(X)", "MLPClassifier(random_state=0, max_iter=20)"),
-    ("n_jobs=2, batch 256", "X = np.repeat(X, 4, axis=0); y = np.repeat(y, 4)",
-     "MLPClassifier(n_jobs=2, batch_size=256, random_state=0, max_iter=5)"),
+    (
+        "n_jobs=2, batch 256",
+        "X = np.repeat(X, 4, axis=0); y = np.repeat(y, 4)",
+        "MLPClassifier(n_jobs=2, batch_size=256, random_state=0, max_iter=5)",
+    ),
     ("dropout=0.2, l1=1e-4", "", "MLPClassifier(dropout=0.2, l1=1e-4, random_state=0, max_iter=20)"),
 ]
 
@@ -102,8 +105,11 @@ def measure(rounds=1):
     for name, prepare, estimator in CONFIGS:
         ours = FIT.format(module="fusedmlp", prepare=prepare, estimator=estimator)
         skl_estimator = estimator.split("(")[0] + "(random_state=0, max_iter=20"
-        skl_estimator += ", solver='lbfgs')" if "lbfgs" in estimator else (
-            ", solver='sgd', batch_size=1)" if "batch_size=1" in estimator else ")")
+        skl_estimator += (
+            ", solver='lbfgs')"
+            if "lbfgs" in estimator
+            else (", solver='sgd', batch_size=1)" if "batch_size=1" in estimator else ")")
+        )
         theirs = FIT.format(module="sklearn.neural_network", prepare=prepare, estimator=skl_estimator)
         times = _states(ours, rounds)
         rows.append((name, *times, statistics.median(_run(theirs, dict(os.environ)) for _ in range(rounds))))
@@ -111,18 +117,24 @@ def measure(rounds=1):
         for module in ("fusedmlp", "sklearn.neural_network"):
             _predict_model(f"{tmp}/{module}.pkl", module)
         times = _states(PREDICT.format(path=f"{tmp}/fusedmlp.pkl"), rounds)
-        skl = statistics.median(_run(PREDICT.format(path=f"{tmp}/sklearn.neural_network.pkl"), dict(os.environ))
-                                for _ in range(rounds))
+        skl = statistics.median(
+            _run(PREDICT.format(path=f"{tmp}/sklearn.neural_network.pkl"), dict(os.environ)) for _ in range(rounds)
+        )
         rows.append(("unpickle + predict, predict_proba, predict_log_proba, score (1,000 rows)", *times, skl))
     return rows
 
 
 def render(rows):
-    lines = ["| fresh process | no cache | warm cache | installed cache | scikit-learn | no cache - sklearn "
-             "| installed - sklearn |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| fresh process | no cache | warm cache | installed cache | scikit-learn | no cache - sklearn "
+        "| installed - sklearn |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, cold, warm, shipped, skl in rows:
-        lines.append(f"| {name} | {cold:.2f} s | {warm:.2f} s | {shipped:.2f} s | {skl:.2f} s | {cold - skl:+.2f} s "
-                     f"| {shipped - skl:+.2f} s |")
+        lines.append(
+            f"| {name} | {cold:.2f} s | {warm:.2f} s | {shipped:.2f} s | {skl:.2f} s | {cold - skl:+.2f} s "
+            f"| {shipped - skl:+.2f} s |"
+        )
     return "\n".join(lines)
 
 
@@ -133,8 +145,10 @@ def main(argv=None):
     import fusedmlp
 
     record = Path(fusedmlp.__file__).parent / "_kernels" / "_prebuilt.json"
-    print(f"fusedmlp from {Path(fusedmlp.__file__).parent}: "
-          + ("a wheel with compiled kernels" if record.exists() else "no compiled kernels shipped (source install)"))
+    print(
+        f"fusedmlp from {Path(fusedmlp.__file__).parent}: "
+        + ("a wheel with compiled kernels" if record.exists() else "no compiled kernels shipped (source install)")
+    )
     print(render(measure(args.rounds)))
 
 

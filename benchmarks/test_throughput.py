@@ -8,7 +8,6 @@ The interleaved ratio report is ``python benchmarks/report.py``.
 
 import os
 import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn import neural_network as sk
 
 import fusedmlp
 
+from . import startup
 from .numpy_baseline import NumpyMLP
 from .workloads import BATCH_MODES, CONTENDERS, EXTENSIONS, N_SAMPLES, WORKLOADS, contender, data
 
@@ -90,32 +90,32 @@ def test_predict(benchmark, name):
     benchmark.extra_info["samples_per_s"] = X.shape[0] / benchmark.stats.stats.median
 
 
-STARTUP = r"""
-import time, warnings
-t = time.perf_counter()
-import numpy as np
-import fusedmlp
-from sklearn.datasets import load_digits
-X, y = load_digits(return_X_y=True)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    fusedmlp.MLPClassifier(max_iter=1).fit(X, y)
-print(time.perf_counter() - t)
-"""
-
-
-@pytest.mark.parametrize("cache", ["cold", "warm"])
-def test_startup(benchmark, cache, tmp_path):
-    """Import plus a first fit of the default configuration in a fresh process."""
+@pytest.mark.parametrize("cache", ["no cache", "warm", "installed"])
+@pytest.mark.parametrize("config", [c[0] for c in startup.CONFIGS])
+def test_startup(benchmark, config, cache, tmp_path):
+    """Import plus a first fit in a fresh process (``startup.py``'s configurations): with no
+    kernel cache, with the cache a first run left, and with the installed package's cache."""
+    name, prepare, estimator = next(c for c in startup.CONFIGS if c[0] == config)
+    code = startup.FIT.format(module="fusedmlp", prepare=prepare, estimator=estimator)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    if cache == "installed":
+        env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "FUSEDMLP_NUMBA_CACHE")}
 
     def run():
-        if cache == "cold":
+        if cache == "no cache":
             subprocess.run(["rm", "-rf", str(tmp_path / "cache")], check=True)
-        out = subprocess.run([sys.executable, "-c", STARTUP], env=env, capture_output=True, text=True, check=True)
-        return float(out.stdout.strip().splitlines()[-1])
+        return startup._run(code, env)
 
     if cache == "warm":
         run()
-    benchmark.group = "start-up: import + first fit"
-    benchmark.pedantic(run, rounds=1 if cache == "cold" else 3, iterations=1)
+    benchmark.group = f"start-up: import + first fit, {config}"
+    benchmark.pedantic(run, rounds=1 if cache == "no cache" else 3, iterations=1)
+
+
+def test_startup_predict(benchmark, tmp_path):
+    """Unpickle a digits model and predict 1,000 rows in a fresh process with no kernel cache."""
+    startup._predict_model(str(tmp_path / "model.pkl"), "fusedmlp")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    code = startup.PREDICT.format(path=str(tmp_path / "model.pkl"))
+    benchmark.group = "start-up: unpickle + predict"
+    benchmark.pedantic(lambda: startup._run(code, env), rounds=3, iterations=1)

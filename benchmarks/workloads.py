@@ -34,9 +34,14 @@ def data(workload, n_samples=N_SAMPLES):
     """``(X, y, Y)``: features, 1-D targets and 2-D (one-hot or column) targets, float64."""
     spec = WORKLOADS[workload]
     if spec["task"] == "classification":
-        X, y = make_classification(n_samples=n_samples, n_features=spec["n_features"],
-                                   n_informative=min(spec["n_features"], 40), n_redundant=0,
-                                   n_classes=spec["n_classes"], random_state=0)
+        X, y = make_classification(
+            n_samples=n_samples,
+            n_features=spec["n_features"],
+            n_informative=min(spec["n_features"], 40),
+            n_redundant=0,
+            n_classes=spec["n_classes"],
+            random_state=0,
+        )
         Y = np.eye(spec["n_classes"])[y] if spec["n_classes"] > 2 else y[:, None].astype(float)
     else:
         X, y = make_regression(n_samples=n_samples, n_features=spec["n_features"], noise=1.0, random_state=0)
@@ -71,8 +76,9 @@ def contender(name, workload, solver, batch_size, n_samples=N_SAMPLES, options=N
     if name == "fusedmlp-f32":
         X, y, Y = X.astype(np.float32), y.astype(np.float32) if spec["task"] == "regression" else y, Y
     batch = X.shape[0] if batch_size is None else batch_size
-    kw = dict(hidden_layer_sizes=spec["hidden"], solver=solver, batch_size=batch, random_state=0,
-              learning_rate_init=0.001)
+    kw = dict(
+        hidden_layer_sizes=spec["hidden"], solver=solver, batch_size=batch, random_state=0, learning_rate_init=0.001
+    )
     if name == "numpy":
         est = NumpyMLP(task=spec["task"], **kw)
         step = functools.partial(est.partial_fit, X, Y)

@@ -32,8 +32,17 @@ from numba.core import caching, types
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
-__all__ = ["CACHE", "FASTMATH_FLAGS", "jit_blas", "jit_inline", "jit_kernel", "jit_parallel", "jit_specialize",
-           "jit_threaded", "like"]
+__all__ = [
+    "CACHE",
+    "FASTMATH_FLAGS",
+    "jit_blas",
+    "jit_inline",
+    "jit_kernel",
+    "jit_parallel",
+    "jit_specialize",
+    "jit_threaded",
+    "like",
+]
 
 
 def _switch(name, default=True):

@@ -26,8 +26,15 @@ from .cpu import epoch
 
 __all__ = ["KERNELS", "compile_all", "record"]
 
-KERNELS = ["train_epoch", "stochastic_epoch", "loss_grad", "evaluate", "lanes_epoch", "lanes_loss_grad",
-           "perceptron_epoch"]
+KERNELS = [
+    "train_epoch",
+    "stochastic_epoch",
+    "loss_grad",
+    "evaluate",
+    "lanes_epoch",
+    "lanes_loss_grad",
+    "perceptron_epoch",
+]
 
 
 def compile_all(dtype):
@@ -48,28 +55,127 @@ def compile_all(dtype):
     step = np.zeros(1, np.int64)
 
     ws = epoch.make_workspace(units, 4, 2, dtype, gather=True)
-    epoch.train_epoch(params, units, act_codes, C.LOG_LOSS, C.ADAM, hyper, X, data, indices, indptr, Y, sw, order, 4,
-                      ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"],
-                      opt_state, step)
+    epoch.train_epoch(
+        params,
+        units,
+        act_codes,
+        C.LOG_LOSS,
+        C.ADAM,
+        hyper,
+        X,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw,
+        order,
+        4,
+        ws["acts"],
+        ws["deltas"],
+        ws["grads"],
+        ws["chunk_grads"],
+        ws["xbuf"],
+        ws["ybuf"],
+        ws["swbuf"],
+        opt_state,
+        step,
+    )
     ws = epoch.make_workspace(units, 1, 2, dtype, gather=False)
-    epoch.stochastic_epoch(params, units, act_codes, C.LOG_LOSS, C.ADAM, hyper, X, data, indices, indptr, Y, sw,
-                           order, ws["acts"], ws["deltas"], opt_state, step)
+    epoch.stochastic_epoch(
+        params,
+        units,
+        act_codes,
+        C.LOG_LOSS,
+        C.ADAM,
+        hyper,
+        X,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw,
+        order,
+        ws["acts"],
+        ws["deltas"],
+        opt_state,
+        step,
+    )
     ws = epoch.make_workspace(units, 12, 0, dtype, gather=False)
     grad = np.empty_like(params)
-    epoch.loss_grad(params, units, act_codes, C.LOG_LOSS, hyper, X, data, indices, indptr, Y, sw, ws["acts"],
-                    ws["deltas"], ws["grads"], ws["chunk_grads"], grad)
-    epoch.evaluate(params, units, act_codes, C.LOG_LOSS, hyper, X, data, indices, indptr, Y, sw, ws["acts"],
-                   ws["deltas"])
+    epoch.loss_grad(
+        params,
+        units,
+        act_codes,
+        C.LOG_LOSS,
+        hyper,
+        X,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw,
+        ws["acts"],
+        ws["deltas"],
+        ws["grads"],
+        ws["chunk_grads"],
+        grad,
+    )
+    epoch.evaluate(
+        params, units, act_codes, C.LOG_LOSS, hyper, X, data, indices, indptr, Y, sw, ws["acts"], ws["deltas"]
+    )
     ws = epoch.make_workspace(units, 12, 2, dtype, gather=True, lanes=2)
-    epoch.lanes_epoch(params, units, act_codes, C.LOG_LOSS, C.ADAM, hyper, X, data, indices, indptr, Y, sw, order,
-                      12, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"],
-                      ws["swbuf"], ws["sums"], opt_state, step)
-    epoch.lanes_loss_grad(params, units, act_codes, C.LOG_LOSS, hyper, X, data, indices, indptr, Y, sw, ws["acts"],
-                          ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"],
-                          ws["sums"], grad)
+    epoch.lanes_epoch(
+        params,
+        units,
+        act_codes,
+        C.LOG_LOSS,
+        C.ADAM,
+        hyper,
+        X,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw,
+        order,
+        12,
+        ws["acts"],
+        ws["deltas"],
+        ws["grads"],
+        ws["chunk_grads"],
+        ws["xbuf"],
+        ws["ybuf"],
+        ws["swbuf"],
+        ws["sums"],
+        opt_state,
+        step,
+    )
+    epoch.lanes_loss_grad(
+        params,
+        units,
+        act_codes,
+        C.LOG_LOSS,
+        hyper,
+        X,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw,
+        ws["acts"],
+        ws["deltas"],
+        ws["grads"],
+        ws["chunk_grads"],
+        ws["xbuf"],
+        ws["ybuf"],
+        ws["swbuf"],
+        ws["sums"],
+        grad,
+    )
     single = np.array([3, 1], np.int64)
-    epoch.perceptron_epoch(np.zeros(4, dtype), single, X, data, indices, indptr, Y[:, :1], order, 1.0, True,
-                           np.empty(1, dtype))
+    epoch.perceptron_epoch(
+        np.zeros(4, dtype), single, X, data, indices, indptr, Y[:, :1], order, 1.0, True, np.empty(1, dtype)
+    )
     return KERNELS
 
 

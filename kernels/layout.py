@@ -35,9 +35,15 @@ def _view(context, builder, src_type, src_value, view_type, shape):
     strides = [itemsize]
     for extent in reversed(shape[1:]):
         strides.insert(0, builder.mul(strides[0], extent))
-    populate_array(dst, data=src.data, shape=cgutils.pack_array(builder, shape),
-                   strides=cgutils.pack_array(builder, strides), itemsize=itemsize, meminfo=src.meminfo,
-                   parent=src.parent)
+    populate_array(
+        dst,
+        data=src.data,
+        shape=cgutils.pack_array(builder, shape),
+        strides=cgutils.pack_array(builder, strides),
+        itemsize=itemsize,
+        meminfo=src.meminfo,
+        parent=src.parent,
+    )
     return impl_ret_borrowed(context, builder, view_type, dst._getvalue())
 
 
@@ -78,8 +84,9 @@ def as_vector(typingctx, buf, n):
 def python_twin(helper):
     """The Python function of a layout helper, run on host or device arrays outside compiled
     code (the CUDA host code, the CUDA simulator), with the views made by ``reshape``."""
-    names = dict(helper.py_func.__globals__,
-                 as_matrix=lambda buf, n_rows, n_cols: buf[: n_rows * n_cols].reshape(n_rows, n_cols))
+    names = dict(
+        helper.py_func.__globals__, as_matrix=lambda buf, n_rows, n_cols: buf[: n_rows * n_cols].reshape(n_rows, n_cols)
+    )
     return pytypes.FunctionType(helper.py_func.__code__, names, helper.py_func.__name__)
 
 

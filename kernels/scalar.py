@@ -193,11 +193,24 @@ def _huber_delta(a, y, huber_delta):
     return r
 
 
-_ACT = {IDENTITY: _identity, LOGISTIC: _logistic, TANH: _tanh, RELU: _relu, LEAKY_RELU: _leaky_relu, EXP: _exp,
-        STEP: _step}
+_ACT = {
+    IDENTITY: _identity,
+    LOGISTIC: _logistic,
+    TANH: _tanh,
+    RELU: _relu,
+    LEAKY_RELU: _leaky_relu,
+    EXP: _exp,
+    STEP: _step,
+}
 _DACT = {LOGISTIC: _d_logistic, TANH: _d_tanh, RELU: _d_relu, LEAKY_RELU: _d_leaky_relu, EXP: _d_exp}
-_TERM = {SQUARED_ERROR: _squared_term, BINARY_LOG_LOSS: _binary_log_term, LOG_LOSS: _log_term,
-         POISSON: _poisson_term, ABSOLUTE_ERROR: _absolute_term, HUBER: _huber_term}
+_TERM = {
+    SQUARED_ERROR: _squared_term,
+    BINARY_LOG_LOSS: _binary_log_term,
+    LOG_LOSS: _log_term,
+    POISSON: _poisson_term,
+    ABSOLUTE_ERROR: _absolute_term,
+    HUBER: _huber_term,
+}
 _DELTA = {ABSOLUTE_ERROR: _absolute_delta, HUBER: _huber_delta}
 
 
@@ -392,8 +405,12 @@ def dropout_uniform(seed, row, layer, unit):
     Counter-based, so a mask is recomputed where it is needed (backward pass, any device)
     instead of stored, and depends only on the seed and the sample's position in the epoch.
     """
-    x = (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(row) * np.uint64(0xD1B54A32D192ED03)
-         + np.uint64(layer) * np.uint64(0x8CB92BA72F3D8DD7) + np.uint64(unit))
+    x = (
+        np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+        + np.uint64(row) * np.uint64(0xD1B54A32D192ED03)
+        + np.uint64(layer) * np.uint64(0x8CB92BA72F3D8DD7)
+        + np.uint64(unit)
+    )
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     x = x ^ (x >> np.uint64(31))

@@ -28,7 +28,8 @@ def test_contenders_reach_the_same_weights(n_classes, solver, batch_size):
         theirs.fit(X, y)
     for _ in range(3):
         base.partial_fit(X, Y)
-    for a, b, c in zip(theirs.coefs_ + theirs.intercepts_, ours.coefs_ + ours.intercepts_,
-                       base.coefs_ + base.intercepts_):
+    for a, b, c in zip(
+        theirs.coefs_ + theirs.intercepts_, ours.coefs_ + ours.intercepts_, base.coefs_ + base.intercepts_
+    ):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-11)
         np.testing.assert_allclose(c, a, rtol=1e-9, atol=1e-11)

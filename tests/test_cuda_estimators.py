@@ -28,8 +28,7 @@ needs_cuda = pytest.mark.skipif(not _cuda_runs(), reason="neither a GPU nor the 
 @needs_cuda
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_classifier_fit_on_cuda_matches_the_cpu_fit(dtype):
-    X, y = make_classification(n_samples=12, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
-                               random_state=0)
+    X, y = make_classification(n_samples=12, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0)
     X = X.astype(dtype)
     kw = dict(hidden_layer_sizes=(5,), batch_size=5, max_iter=2, dropout=0.2, random_state=0)
     cpu = MLPClassifier(**kw).fit(X, y)
@@ -44,8 +43,15 @@ def test_classifier_fit_on_cuda_matches_the_cpu_fit(dtype):
 @needs_cuda
 def test_regressor_with_early_stopping_on_cuda_matches_the_cpu_fit():
     X, y = make_regression(n_samples=20, n_features=3, random_state=0)
-    kw = dict(hidden_layer_sizes=(4,), solver="sgd", batch_size=8, max_iter=3, early_stopping=True,
-              validation_fraction=0.25, random_state=0)
+    kw = dict(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        batch_size=8,
+        max_iter=3,
+        early_stopping=True,
+        validation_fraction=0.25,
+        random_state=0,
+    )
     cpu = MLPRegressor(**kw).fit(X, y)
     gpu = MLPRegressor(device="cuda", **kw).fit(X, y)
     np.testing.assert_allclose(gpu._params, cpu._params, rtol=1e-10, atol=1e-12)
@@ -100,6 +106,7 @@ def test_a_model_fitted_on_cuda_pickles_and_predicts_without_a_gpu(tmp_path):
     path = tmp_path / "model.pkl"
     path.write_bytes(pickle.dumps((est, X, est.predict_proba(X))))
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
-    out = subprocess.run([sys.executable, "-c", _PREDICT, str(path)], env=env, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _PREDICT, str(path)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0 and "OK" in out.stdout, out.stderr

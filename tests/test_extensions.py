@@ -18,8 +18,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 def _classification(n=400, weights=None, seed=0):
-    X, y = make_classification(n_samples=n, n_features=10, n_informative=4, n_redundant=0, weights=weights,
-                               random_state=seed)
+    X, y = make_classification(
+        n_samples=n, n_features=10, n_informative=4, n_redundant=0, weights=weights, random_state=seed
+    )
     return X, y
 
 
@@ -41,9 +42,16 @@ def test_l1_in_every_batch_mode_keeps_zeros_exact(solver):
     X, y = _classification(n=60)
     for batch_size in (1, 16, 60):
         # l1, like alpha, is divided by the batch's weight: the same strength per sample
-        est = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, batch_size=batch_size, l1=2.0 * batch_size,
-                            alpha=0.0,
-                            max_iter=5, learning_rate_init=0.05, random_state=0).fit(X, y)
+        est = MLPClassifier(
+            hidden_layer_sizes=(8,),
+            solver=solver,
+            batch_size=batch_size,
+            l1=2.0 * batch_size,
+            alpha=0.0,
+            max_iter=5,
+            learning_rate_init=0.05,
+            random_state=0,
+        ).fit(X, y)
         assert np.count_nonzero(est.coefs_[0] == 0) > 0, batch_size
 
 
@@ -87,8 +95,17 @@ def test_absolute_error_resists_outliers_where_squared_error_does_not():
 
 def _rates(learning_rate, n_epochs=12, **kw):
     X, y = _classification(n=40)
-    est = MLPClassifier(hidden_layer_sizes=(4,), solver="adam", learning_rate=learning_rate, learning_rate_init=0.01,
-                        max_iter=n_epochs, tol=0.0, n_iter_no_change=1000, random_state=0, **kw).fit(X, y)
+    est = MLPClassifier(
+        hidden_layer_sizes=(4,),
+        solver="adam",
+        learning_rate=learning_rate,
+        learning_rate_init=0.01,
+        max_iter=n_epochs,
+        tol=0.0,
+        n_iter_no_change=1000,
+        random_state=0,
+        **kw,
+    ).fit(X, y)
     return np.array(est.learning_rate_curve_)
 
 
@@ -98,7 +115,9 @@ def test_schedules_follow_their_formulas():
     np.testing.assert_allclose(_rates("inverse_time", lr_decay=0.5), 0.01 / (1 + 0.5 * t))
     tri = 1 - np.abs(2 * ((t % 4) / 4) - 1)
     np.testing.assert_allclose(_rates("cyclic", max_learning_rate=0.05, lr_period=4), 0.01 + 0.04 * tri)
-    np.testing.assert_allclose(_rates("cosine", lr_period=6), [0.005 * (1 + math.cos(math.pi * (e % 6) / 6)) for e in t])
+    np.testing.assert_allclose(
+        _rates("cosine", lr_period=6), [0.005 * (1 + math.cos(math.pi * (e % 6) / 6)) for e in t]
+    )
     np.testing.assert_allclose(_rates("cosine"), 0.005 * (1 + np.cos(np.pi * t / 12)))  # period: max_iter
 
 
@@ -114,8 +133,9 @@ def test_schedules_apply_to_adam_too():
 
 def test_per_layer_activations_and_leaky_slope_match_the_reference_forward():
     X, y = _classification(n=50)
-    est = MLPClassifier(hidden_layer_sizes=(6, 5), activation=["leaky_relu", "tanh"], negative_slope=0.2,
-                        max_iter=3, random_state=0).fit(X, y)
+    est = MLPClassifier(
+        hidden_layer_sizes=(6, 5), activation=["leaky_relu", "tanh"], negative_slope=0.2, max_iter=3, random_state=0
+    ).fit(X, y)
     acts = ref.forward(est.coefs_, est.intercepts_, X, ["leaky_relu", "tanh"], "logistic", slope=0.2)
     np.testing.assert_allclose(est.predict_proba(X)[:, 1], acts[-1].ravel(), rtol=1e-12)
 
@@ -136,8 +156,17 @@ def test_validation_data_records_the_reference_objective():
     est = MLPClassifier(hidden_layer_sizes=(7,), alpha=0.01, l1=0.001, max_iter=8, random_state=0)
     est.fit(X[:200], y[:200], validation_data=(X_val, y_val))
     assert len(est.validation_loss_curve_) == len(est.validation_scores_) == est.n_iter_ == 8
-    expected, _, _ = ref.backprop(est.coefs_, est.intercepts_, X_val, y_val[:, None].astype(float), None, "relu",
-                                  "binary_log_loss", 0.01, l1=0.001)
+    expected, _, _ = ref.backprop(
+        est.coefs_,
+        est.intercepts_,
+        X_val,
+        y_val[:, None].astype(float),
+        None,
+        "relu",
+        "binary_log_loss",
+        0.01,
+        l1=0.001,
+    )
     np.testing.assert_allclose(est.validation_loss_curve_[-1], expected, rtol=1e-10)
     assert est.validation_scores_[-1] == est.score(X_val, y_val)
     assert est.best_validation_loss_ == min(est.validation_loss_curve_)
@@ -157,15 +186,24 @@ def test_early_stopping_on_validation_loss_and_restoring_the_best_weights(restor
     rng = np.random.RandomState(0)
     y_noisy = np.where(rng.rand(300) < 0.3, 1 - y, y)  # label noise: it overfits and the loss turns up
     X_val, y_val = X[200:], y_noisy[200:]
-    est = MLPClassifier(hidden_layer_sizes=(64,), early_stopping=True, monitor="loss", n_iter_no_change=5,
-                        learning_rate_init=0.02, max_iter=300, restore_best_weights=restore, random_state=0)
+    est = MLPClassifier(
+        hidden_layer_sizes=(64,),
+        early_stopping=True,
+        monitor="loss",
+        n_iter_no_change=5,
+        learning_rate_init=0.02,
+        max_iter=300,
+        restore_best_weights=restore,
+        random_state=0,
+    )
     est.fit(X[:200], y_noisy[:200], validation_data=(X_val, y_val))
     assert est.n_iter_ < 300
     curve = est.validation_loss_curve_
     assert np.argmin(curve) == len(curve) - 1 - (est.n_iter_no_change + 1)
     # the weights held are the best epoch's (restore) or the last epoch's
-    value, _, _ = ref.backprop(est.coefs_, est.intercepts_, X_val, y_val[:, None].astype(float), None, "relu",
-                               "binary_log_loss", est.alpha)
+    value, _, _ = ref.backprop(
+        est.coefs_, est.intercepts_, X_val, y_val[:, None].astype(float), None, "relu", "binary_log_loss", est.alpha
+    )
     np.testing.assert_allclose(value, min(curve) if restore else curve[-1], rtol=1e-9)
 
 
@@ -253,8 +291,6 @@ class _Recorder:
 
     def teardown(self, estimator, context):
         self.events.append("teardown")
-
-
 
 
 def test_scikit_learn_callbacks_see_every_epoch_and_can_stop_the_fit():

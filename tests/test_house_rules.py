@@ -14,8 +14,12 @@ pytestmark = pytest.mark.skipif(not (ROOT / "kernels").is_dir(), reason="needs t
 
 def _grep(files, pattern):
     rx = re.compile(pattern)
-    return [f"{f.relative_to(ROOT)}:{i}" for f in files for i, line in enumerate(f.read_text().splitlines(), 1)
-            if rx.search(line) and not line.lstrip().startswith("#")]
+    return [
+        f"{f.relative_to(ROOT)}:{i}"
+        for f in files
+        for i, line in enumerate(f.read_text().splitlines(), 1)
+        if rx.search(line) and not line.lstrip().startswith("#")
+    ]
 
 
 def test_numba_options_are_spelled_only_in_jit_module():
@@ -53,4 +57,3 @@ def test_public_estimators_document_every_parameter_in_order():
         signature = list(inspect.signature(cls).parameters)
         documented = [name for name in re.findall(r"^    (\w+) : ", cls.__doc__, re.M) if name in signature]
         assert documented == signature, cls.__name__
-

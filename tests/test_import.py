@@ -40,8 +40,14 @@ print(json.dumps(dict(
 
 
 def _run(script, env=None, cwd=None):
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=900,
-                          env=dict(os.environ, **(env or {})), cwd=cwd)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(os.environ, **(env or {})),
+        cwd=cwd,
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -76,10 +82,14 @@ print(json.dumps(dict(hits=sum(stats.cache_hits.values()), misses=sum(stats.cach
 def _copy_package(tmp_path):
     """A private copy of the installed package, so the test can make its folders unwritable."""
     site = tmp_path / "site"
-    shutil.copytree(Path(fusedmlp.__file__).parent, site / "fusedmlp",
-                    ignore=shutil.ignore_patterns("__pycache__", "_kernels"))
-    shutil.copytree(Path(fusedmlp._kernels.__file__).parent, site / "fusedmlp" / "_kernels",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(fusedmlp.__file__).parent, site / "fusedmlp", ignore=shutil.ignore_patterns("__pycache__", "_kernels")
+    )
+    shutil.copytree(
+        Path(fusedmlp._kernels.__file__).parent,
+        site / "fusedmlp" / "_kernels",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     return site
 
 
@@ -120,7 +130,6 @@ def test_cache_switch_and_invalidation_by_any_kernel_file(tmp_path):
     assert _fit(site, env)["hits"] == 0
 
 
-
 @needs_jit
 @pytest.mark.slow
 def test_processes_racing_on_a_cold_cache_then_a_corrupt_cache(tmp_path):
@@ -130,8 +139,12 @@ def test_processes_racing_on_a_cold_cache_then_a_corrupt_cache(tmp_path):
     site = _copy_package(tmp_path)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONDONTWRITEBYTECODE="1")
     script = FIT_SCRIPT.replace("SITE", repr(str(site)))
-    racers = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     for proc in racers:
         out, err = proc.communicate(timeout=900)
         assert proc.returncode == 0, err
@@ -139,8 +152,9 @@ def test_processes_racing_on_a_cold_cache_then_a_corrupt_cache(tmp_path):
     for entry in (tmp_path / "cache").rglob("*.nb*"):
         entry.write_bytes(b"garbage")
     loud = script.replace('warnings.simplefilter("ignore")', 'warnings.simplefilter("ignore", UserWarning)')
-    proc = subprocess.run([sys.executable, "-W", "default", "-c", loud], env=env, capture_output=True, text=True,
-                          timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-W", "default", "-c", loud], env=env, capture_output=True, text=True, timeout=900
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("could not read its compiled-kernel cache") == 1, proc.stderr
     assert _fit(site, env) == {"hits": 1, "misses": 0}
@@ -169,8 +183,9 @@ def test_pickles_carry_no_compiled_code_and_load_in_a_fresh_process(tmp_path):
     assert b"numba" not in blob and b"_kernels" not in blob
     path = tmp_path / "model.pkl"
     path.write_bytes(blob)
-    proc = subprocess.run([sys.executable, "-c", UNPICKLE_SCRIPT, str(path)], capture_output=True, text=True,
-                          timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-c", UNPICKLE_SCRIPT, str(path)], capture_output=True, text=True, timeout=900
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1])["loaded"] == []  # unpickling loaded no kernel
 
@@ -179,14 +194,19 @@ def test_pickles_carry_no_compiled_code_and_load_in_a_fresh_process(tmp_path):
 @pytest.mark.slow
 def test_no_usable_cache_folder_compiles_in_memory_with_a_warning(tmp_path):
     site = _copy_package(tmp_path)
-    for folder in [site / "fusedmlp" / "_kernels", *(p for p in (site / "fusedmlp" / "_kernels").rglob("*") if p.is_dir())]:
+    for folder in [
+        site / "fusedmlp" / "_kernels",
+        *(p for p in (site / "fusedmlp" / "_kernels").rglob("*") if p.is_dir()),
+    ]:
         (folder / "__pycache__").write_text("not a folder")
     (tmp_path / "usercache").write_text("not a folder either")
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "usercache"), NUMBA_CACHE_DIR="", PYTHONDONTWRITEBYTECODE="1")
-    script = FIT_SCRIPT.replace("SITE", repr(str(site))).replace('warnings.simplefilter("ignore")',
-                                                                 'warnings.simplefilter("ignore", UserWarning)')
-    proc = subprocess.run([sys.executable, "-W", "default", "-c", script], env=env, capture_output=True, text=True,
-                          timeout=900)
+    script = FIT_SCRIPT.replace("SITE", repr(str(site))).replace(
+        'warnings.simplefilter("ignore")', 'warnings.simplefilter("ignore", UserWarning)'
+    )
+    proc = subprocess.run(
+        [sys.executable, "-W", "default", "-c", script], env=env, capture_output=True, text=True, timeout=900
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("could not find a folder for its compiled-kernel cache") == 1, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1])["hits"] == 0
@@ -271,7 +291,12 @@ def test_an_installed_wheel_carries_compiled_kernels():
     if built["numba"] != numba.__version__:
         pytest.skip(f"the wheel's kernels were compiled by Numba {built['numba']}, this is {numba.__version__}")
     env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "FUSEDMLP_NUMBA_CACHE")}
-    proc = subprocess.run([sys.executable, "-c", FIRST_FITS_SCRIPT.replace("KERNELS", repr(built["kernels"]))],
-                          capture_output=True, text=True, timeout=900, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", FIRST_FITS_SCRIPT.replace("KERNELS", repr(built["kernels"]))],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {name: 0 for name in built["kernels"]}

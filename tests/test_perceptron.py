@@ -30,8 +30,9 @@ def test_epoch_matches_the_reference_rule(fit_intercept, n_out, sparse, dtype):
     W, b = params[: 4 * n_out].reshape(4, n_out).astype(float), params[4 * n_out :].astype(float)
     for _ in range(3):  # state carries over between epochs
         expected = ref.perceptron_epoch(W, b, X.astype(float), Y, order, 0.5, fit_intercept)
-        got = perceptron_epoch(params, units, *split_X(X, sparse), Y, order, 0.5, fit_intercept,
-                               np.full(n_out, np.nan, dtype))
+        got = perceptron_epoch(
+            params, units, *split_X(X, sparse), Y, order, 0.5, fit_intercept, np.full(n_out, np.nan, dtype)
+        )
         assert got == expected
         tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(params, np.concatenate([W.ravel(), b]), **tol)

@@ -39,8 +39,9 @@ def test_epoch_any_shape_matches_reference(spec, seed):
     h = net.hyper(lr=0.01, alpha=0.01)
     coefs, intercepts = net.views64()
     opt = ref.Optimizer(optimizer, coefs + intercepts, 0.01, rho=h[C.RHO])
-    expected = ref.train_epoch(coefs, intercepts, X.astype(float), Y.astype(float), None, order, batch, activation,
-                               loss, 0.01, opt)
+    expected = ref.train_epoch(
+        coefs, intercepts, X.astype(float), Y.astype(float), None, order, batch, activation, loss, 0.01, opt
+    )
     value, _, _ = run_epoch(net, X, Y, None, order, batch, C.OPTIMIZERS[optimizer], h)
     assert net.params.dtype == dtype
     tol = TOL[dtype] if dtype == np.float64 else dict(rtol=1e-3, atol=1e-4)

@@ -23,8 +23,12 @@ def test_grid_search_on_a_dask_cluster_equals_the_serial_search():
     serial = GridSearchCV(estimator, grid, cv=2, n_jobs=1).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the cluster's own notices (ports, resources)
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
             with parallel_backend("dask"):
                 on_cluster = GridSearchCV(estimator, grid, cv=2, n_jobs=-1).fit(X, y)
             workers = client.run(lambda: __import__("os").getpid())

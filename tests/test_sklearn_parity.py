@@ -41,8 +41,14 @@ def _assert_same_model(a, b, rtol=1e-9, atol=1e-11):
     np.testing.assert_allclose(b.loss_, a.loss_, rtol=1e-9)
     if hasattr(a, "loss_curve_"):
         np.testing.assert_allclose(b.loss_curve_, a.loss_curve_, rtol=1e-9)
-    for name in ("best_loss_", "validation_scores_", "best_validation_score_", "out_activation_", "n_layers_",
-                 "n_outputs_"):
+    for name in (
+        "best_loss_",
+        "validation_scores_",
+        "best_validation_score_",
+        "out_activation_",
+        "n_layers_",
+        "n_outputs_",
+    ):
         if hasattr(a, name):
             va, vb = getattr(a, name), getattr(b, name)
             if isinstance(va, (float, list)) and va is not None:
@@ -77,8 +83,7 @@ def test_fit_matches_sklearn(task, config):
     kw = dict(hidden_layer_sizes=(7,), max_iter=6, random_state=3)
     kw.update(config)
     if task in ("regression", "multi-output"):
-        X, y = make_regression(n_samples=90, n_features=6, n_targets=1 if task == "regression" else 3,
-                               random_state=0)
+        X, y = make_regression(n_samples=90, n_features=6, n_targets=1 if task == "regression" else 3, random_state=0)
         y = y / 100
         a, b = sk.MLPRegressor(**kw), fusedmlp.MLPRegressor(**kw)
     else:
@@ -115,8 +120,14 @@ def test_initial_weights_are_identical(activation):
 def test_same_weights_in_same_step_out(solver, batch_size):
     """Copy one set of weights into both estimators; one partial_fit epoch agrees to 1e-10."""
     X, y = _classification(n=64)
-    kw = dict(hidden_layer_sizes=(10, 6), solver=solver, batch_size=batch_size, random_state=0, shuffle=False,
-              learning_rate_init=0.01)
+    kw = dict(
+        hidden_layer_sizes=(10, 6),
+        solver=solver,
+        batch_size=batch_size,
+        random_state=0,
+        shuffle=False,
+        learning_rate_init=0.01,
+    )
     a = sk.MLPClassifier(**kw).partial_fit(X, y, classes=np.unique(y))
     b = fusedmlp.MLPClassifier(**kw).partial_fit(X, y, classes=np.unique(y))
     rng = np.random.RandomState(5)

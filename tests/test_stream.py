@@ -25,6 +25,7 @@ def _block(i, made):
 
 def _lazy(made):
     """X, y and weights as Dask arrays whose blocks exist only when computed."""
+
     def make(i):
         return _block(i, made)
 
@@ -41,8 +42,9 @@ def test_streams_blocks_in_order_and_equals_partial_fit_on_each_block():
     assert made == []  # nothing computed yet
     params = dict(hidden_layer_sizes=(16,), random_state=0)
     with dask.config.set(scheduler="synchronous"):
-        streamed = fusedmlp.partial_fit_blocks(fusedmlp.MLPClassifier(**params), X, y, classes=[0, 1],
-                                               sample_weight=w, epochs=2)
+        streamed = fusedmlp.partial_fit_blocks(
+            fusedmlp.MLPClassifier(**params), X, y, classes=[0, 1], sample_weight=w, epochs=2
+        )
     # each block generated once per epoch (X, y and w from one call), in block order
     assert made == list(range(N_BLOCKS)) * 2
 
@@ -86,7 +88,7 @@ def test_labels_column_chunks_and_misaligned_targets():
     model = fusedmlp.partial_fit_blocks(fusedmlp.MLPClassifier(**params), X, y)
     expected = fusedmlp.MLPClassifier(**params)
     for lo in (0, 300, 600):
-        expected.partial_fit(Xn[lo:lo + 300], yn[lo:lo + 300], classes=["a", "b"])
+        expected.partial_fit(Xn[lo : lo + 300], yn[lo : lo + 300], classes=["a", "b"])
     np.testing.assert_array_equal(model.classes_, ["a", "b"])
     np.testing.assert_array_equal(model.coefs_[0], expected.coefs_[0])
     fusedmlp.partial_fit_blocks(model, Xn, yn)

@@ -61,8 +61,11 @@ def test_threaded_fit_matches_the_serial_fit_and_repeats_exactly(solver, batch_s
     again = fusedmlp.MLPClassifier(**params, n_jobs=2).fit(X, y)
     for a, b in zip(serial.coefs_ + serial.intercepts_, threaded.coefs_ + threaded.intercepts_):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-11)
-    np.testing.assert_allclose(threaded.loss_curve_ if solver != "lbfgs" else threaded.loss_,
-                               serial.loss_curve_ if solver != "lbfgs" else serial.loss_, rtol=1e-10)
+    np.testing.assert_allclose(
+        threaded.loss_curve_ if solver != "lbfgs" else threaded.loss_,
+        serial.loss_curve_ if solver != "lbfgs" else serial.loss_,
+        rtol=1e-10,
+    )
     for a, b in zip(threaded.coefs_ + threaded.intercepts_, again.coefs_ + again.intercepts_):
         np.testing.assert_array_equal(a, b)
 
@@ -99,14 +102,21 @@ def test_threads_are_restored_when_the_fit_fails():
     before = _settings()
     with pytest.raises(ValueError, match="non-finite"):
         fusedmlp.MLPRegressor(solver="sgd", learning_rate_init=1e6, batch_size=256, max_iter=5, n_jobs=2).fit(
-            X, y * 1e6)
+            X, y * 1e6
+        )
     after = _settings()
     assert {k: after[0][k] for k in before[0]} == before[0] and after[1] == before[1]
 
 
 def _run(script, **env):
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600, env=dict(os.environ, **env))
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env=dict(os.environ, **env),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 
@@ -141,7 +151,8 @@ def test_a_forked_child_trains_after_its_parent_ran_threads():
 def test_concurrent_threaded_fits_on_the_workqueue_layer():
     """Numba's workqueue layer aborts the process when two threads run parallel kernels at
     once; concurrent threaded fits must not, and give the serial fits' models."""
-    out = _run("""
+    out = _run(
+        """
         import threading, warnings, numpy as np, numba, fusedmlp
         warnings.simplefilter("ignore")
         rng = np.random.RandomState(0)
@@ -156,7 +167,9 @@ def test_concurrent_threaded_fits_on_the_workqueue_layer():
         for seed in range(3):
             fit(seed, None)
         print(numba.threading_layer(), max(float(np.abs(models[s, 2] - models[s, None]).max()) for s in range(3)))
-    """, NUMBA_THREADING_LAYER="workqueue")
+    """,
+        NUMBA_THREADING_LAYER="workqueue",
+    )
     layer, diff = out.split()
     assert layer == "workqueue" and float(diff) < 1e-10
 
@@ -182,9 +195,13 @@ def _threads_seen_in_a_fit(n_jobs):
     inner = backend.train_epoch
 
     def spy(*args):
-        seen.append(("sums" in args[-3],
-                     sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}),
-                     numba.get_num_threads()))
+        seen.append(
+            (
+                "sums" in args[-3],
+                sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}),
+                numba.get_num_threads(),
+            )
+        )
         return inner(*args)
 
     backend.train_epoch = spy

@@ -89,8 +89,7 @@ def forward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows,
 
 
 @jit_blas
-def backward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows, start, direct, acts, deltas,
-             grads):
+def backward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows, start, direct, acts, deltas, grads):
     """Back-propagate the output delta already in ``deltas`` to raw gradients.
 
     Writes ``grads`` (flat, parameter layout) with ``A_{i}^T D_{i}`` and the column sums of
@@ -127,7 +126,6 @@ def backward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows
                 dropout_derivative(D_prev, A, act_codes[i - 1], slope, rate, hyper[DROPOUT_SEED], start, i - 1)
             else:
                 activation_derivative(D_prev, A, act_codes[i - 1], slope)
-
 
 
 # --- one sample at a time (batch size 1): vector loops, no BLAS call overhead --------------

@@ -28,13 +28,41 @@ from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
 from .optimizers import penalty, regularized_gradient, step_constants, update, update_outer
 
-__all__ = ["train_epoch", "lanes_epoch", "stochastic_epoch", "loss_grad", "lanes_loss_grad", "evaluate",
-           "perceptron_epoch", "make_workspace"]
+__all__ = [
+    "train_epoch",
+    "lanes_epoch",
+    "stochastic_epoch",
+    "loss_grad",
+    "lanes_loss_grad",
+    "evaluate",
+    "perceptron_epoch",
+    "make_workspace",
+]
 
 
 @jit_inline
-def _chunk_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y, Yg, sw, swg, rows,
-                    start, direct, acts, deltas, grads):
+def _chunk_gradient(
+    params,
+    units,
+    act_codes,
+    loss_code,
+    hyper,
+    X,
+    Xg,
+    data,
+    indices,
+    indptr,
+    Y,
+    Yg,
+    sw,
+    swg,
+    rows,
+    start,
+    direct,
+    acts,
+    deltas,
+    grads,
+):
     """Forward, output delta and backward for the rows ``acts`` holds; return (loss, weight sum)."""
     n_layers = units.shape[0] - 1
     out = forward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows, start, direct, acts)
@@ -54,8 +82,30 @@ def _chunk_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, ind
 
 
 @jit_blas
-def _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y, Yg, sw, swg, rows,
-                    start, direct, n_rows, acts, deltas, grads, chunk_grads):
+def _batch_gradient(
+    params,
+    units,
+    act_codes,
+    loss_code,
+    hyper,
+    X,
+    Xg,
+    data,
+    indices,
+    indptr,
+    Y,
+    Yg,
+    sw,
+    swg,
+    rows,
+    start,
+    direct,
+    n_rows,
+    acts,
+    deltas,
+    grads,
+    chunk_grads,
+):
     """Raw gradient of a batch of ``n_rows``, in row chunks; return (weighted loss sum, weight sum).
 
     A chunk is as many rows as ``acts`` holds (see ``chunk_rows``), so its activations stay in
@@ -75,16 +125,34 @@ def _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, ind
         g = grads if c == 0 else chunk_grads
         lo = min(c, gathered)
         hi = min(c + m, gathered)
-        l, w = _chunk_gradient(params, units, act_codes, loss_code, hyper, X, Xg[lo:hi] if Xg.shape[0] > 0 else Xg,
-                               data, indices, indptr, Y, Yg[lo:hi], sw, swg[lo:hi] if weighted else swg, rows,
-                               start + c, direct, acts[: m * width], deltas[: m * width], g)
-        loss += l
+        part, w = _chunk_gradient(
+            params,
+            units,
+            act_codes,
+            loss_code,
+            hyper,
+            X,
+            Xg[lo:hi] if Xg.shape[0] > 0 else Xg,
+            data,
+            indices,
+            indptr,
+            Y,
+            Yg[lo:hi],
+            sw,
+            swg[lo:hi] if weighted else swg,
+            rows,
+            start + c,
+            direct,
+            acts[: m * width],
+            deltas[: m * width],
+            g,
+        )
+        loss += part
         sw_sum += w
         if c > 0:
             for j in range(grads.shape[0]):
                 grads[j] += chunk_grads[j]
     return loss, sw_sum
-
 
 
 @jit_inline
@@ -120,8 +188,31 @@ def _weight_sum(sw, n_rows):
 
 
 @jit_blas
-def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
-                batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, opt_state, step):
+def train_epoch(
+    params,
+    units,
+    act_codes,
+    loss_code,
+    opt_code,
+    hyper,
+    X,
+    data,
+    indices,
+    indptr,
+    Y,
+    sw,
+    order,
+    batch_size,
+    acts,
+    deltas,
+    grads,
+    chunk_grads,
+    xbuf,
+    ybuf,
+    swbuf,
+    opt_state,
+    step,
+):
     """Train one epoch of mini-batches of ``batch_size >= 2`` rows; return the epoch's mean loss.
 
     Batch size 1 has its own kernel, ``stochastic_epoch``.
@@ -146,8 +237,30 @@ def train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
         stop = min(start + batch_size, n)
         n_rows = stop - start
         Xg, Yg, swg = _gather(X, Y, sw, indptr, order, start, 0 if direct else n_rows, xbuf, ybuf, swbuf)
-        loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr, Y,
-                                       Yg, sw, swg, order, start, direct, n_rows, acts, deltas, grads, chunk_grads)
+        loss, sw_sum = _batch_gradient(
+            params,
+            units,
+            act_codes,
+            loss_code,
+            hyper,
+            X,
+            Xg,
+            data,
+            indices,
+            indptr,
+            Y,
+            Yg,
+            sw,
+            swg,
+            order,
+            start,
+            direct,
+            n_rows,
+            acts,
+            deltas,
+            grads,
+            chunk_grads,
+        )
         pen = update(params, grads, opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
         total += (loss + pen) / sw_sum * n_rows
     result = total / n
@@ -176,8 +289,31 @@ def _sum_lanes(grads, lo, hi):
 
 
 @jit_parallel
-def _lanes_gradient(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, order, start,
-                    n_rows, direct, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, sums):
+def _lanes_gradient(
+    params,
+    units,
+    act_codes,
+    loss_code,
+    hyper,
+    X,
+    data,
+    indices,
+    indptr,
+    Y,
+    sw,
+    order,
+    start,
+    n_rows,
+    direct,
+    acts,
+    deltas,
+    grads,
+    chunk_grads,
+    xbuf,
+    ybuf,
+    swbuf,
+    sums,
+):
     """Raw gradient of batch rows ``start .. start + n_rows`` into ``grads[0]``; return
     (weighted loss sum, weight sum).  Rows as in ``_batch_gradient``; lane workspaces carry
     a leading lane axis."""
@@ -187,16 +323,38 @@ def _lanes_gradient(params, units, act_codes, loss_code, hyper, X, data, indices
         mode = flush_subnormals()  # each worker thread has its own floating-point mode
         lo = min(lane * per, n_rows)
         m = min(per, n_rows - lo)
-        Xg, Yg, swg = _gather(X, Y, sw, indptr, order, start + lo, 0 if direct else m, xbuf[lane], ybuf[lane],
-                              swbuf[lane])
+        Xg, Yg, swg = _gather(
+            X, Y, sw, indptr, order, start + lo, 0 if direct else m, xbuf[lane], ybuf[lane], swbuf[lane]
+        )
         if m == 0:
             grads[lane, :] = 0
             sums[lane, 0] = 0.0
             sums[lane, 1] = 0.0
         else:
-            loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, Xg, data, indices, indptr,
-                                           Y, Yg, sw, swg, order, start + lo, direct, m, acts[lane], deltas[lane],
-                                           grads[lane], chunk_grads[lane])
+            loss, sw_sum = _batch_gradient(
+                params,
+                units,
+                act_codes,
+                loss_code,
+                hyper,
+                X,
+                Xg,
+                data,
+                indices,
+                indptr,
+                Y,
+                Yg,
+                sw,
+                swg,
+                order,
+                start + lo,
+                direct,
+                m,
+                acts[lane],
+                deltas[lane],
+                grads[lane],
+                chunk_grads[lane],
+            )
             sums[lane, 0] = loss
             sums[lane, 1] = sw_sum
         restore_fp_mode(mode)
@@ -217,8 +375,32 @@ def _lanes_gradient(params, units, act_codes, loss_code, hyper, X, data, indices
 
 
 @jit_threaded
-def lanes_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
-                batch_size, acts, deltas, grads, chunk_grads, xbuf, ybuf, swbuf, sums, opt_state, step):
+def lanes_epoch(
+    params,
+    units,
+    act_codes,
+    loss_code,
+    opt_code,
+    hyper,
+    X,
+    data,
+    indices,
+    indptr,
+    Y,
+    sw,
+    order,
+    batch_size,
+    acts,
+    deltas,
+    grads,
+    chunk_grads,
+    xbuf,
+    ybuf,
+    swbuf,
+    sums,
+    opt_state,
+    step,
+):
     """``train_epoch`` with each batch split over ``acts.shape[0]`` threads.
 
     The workspaces are those of ``make_workspace(..., lanes=n)``: one row per lane (``sums``
@@ -231,9 +413,31 @@ def lanes_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
     total = 0.0
     for start in range(0, n, batch_size):
         n_rows = min(batch_size, n - start)
-        loss, sw_sum = _lanes_gradient(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw,
-                                       order, start, n_rows, direct, acts, deltas, grads, chunk_grads, xbuf, ybuf,
-                                       swbuf, sums)
+        loss, sw_sum = _lanes_gradient(
+            params,
+            units,
+            act_codes,
+            loss_code,
+            hyper,
+            X,
+            data,
+            indices,
+            indptr,
+            Y,
+            sw,
+            order,
+            start,
+            n_rows,
+            direct,
+            acts,
+            deltas,
+            grads,
+            chunk_grads,
+            xbuf,
+            ybuf,
+            swbuf,
+            sums,
+        )
         pen = update(params, grads[0], opt_state, step, opt_code, hyper, n_coef, 1.0 / sw_sum)
         total += (loss + pen) / sw_sum * n_rows
     restore_fp_mode(mode)
@@ -241,8 +445,25 @@ def lanes_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, i
 
 
 @jit_kernel
-def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
-                     acts, deltas, opt_state, step):
+def stochastic_epoch(
+    params,
+    units,
+    act_codes,
+    loss_code,
+    opt_code,
+    hyper,
+    X,
+    data,
+    indices,
+    indptr,
+    Y,
+    sw,
+    order,
+    acts,
+    deltas,
+    opt_state,
+    step,
+):
     """``train_epoch`` for batch size 1: each sample's forward, backward and update fused.
 
     Each layer's lower delta is computed from its coefficients before they change; then the
@@ -269,8 +490,15 @@ def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, da
         x = no_x if sparse else X[row]
         forward_row(params, units, act_codes, hyper, x, data, indices, lo, hi, acts, t > 0, t)
         out = layer_view(acts, units, n_layers, 1)
-        loss = output_delta(out, Y[row : row + 1], sw[row : row + 1] if weighted else sw,
-                            layer_view(deltas, units, n_layers, 1), loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
+        loss = output_delta(
+            out,
+            Y[row : row + 1],
+            sw[row : row + 1] if weighted else sw,
+            layer_view(deltas, units, n_layers, 1),
+            loss_code,
+            hyper[CLIP_EPS],
+            hyper[HUBER_DELTA],
+        )
         sw_sum = sw[row] if weighted else 1.0
         step[0] += 1
         k = step_constants(params, opt_code, hyper, step[0])
@@ -278,8 +506,16 @@ def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, da
         for i in range(n_layers - 1, -1, -1):
             if i > 0:
                 backprop_row(params, units, act_codes, hyper, acts, deltas, i, t)
-            W, S0, S1 = coef_view(params, units, i), coef_view(opt_state[0], units, i), coef_view(opt_state[last], units, i)
-            b, s0, s1 = intercept_view(params, units, i), intercept_view(opt_state[0], units, i), intercept_view(opt_state[last], units, i)
+            W, S0, S1 = (
+                coef_view(params, units, i),
+                coef_view(opt_state[0], units, i),
+                coef_view(opt_state[last], units, i),
+            )
+            b, s0, s1 = (
+                intercept_view(params, units, i),
+                intercept_view(opt_state[0], units, i),
+                intercept_view(opt_state[last], units, i),
+            )
             d = layer_view(deltas, units, i + 1, 1)[0]
             # separate call sites: a read-only input row and an activation row differ in type
             if i == 0:
@@ -293,11 +529,55 @@ def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, da
                 lo_next = indptr[nxt] if sparse else 0
                 hi_next = indptr[nxt + 1] if sparse else 0
                 x_next = no_x if sparse else X[nxt]
-                pen += update_outer(W, S0, S1, b, s0, s1, x, data, indices, lo, hi, d, alpha, l1, 1.0 / sw_sum,
-                                    opt_code, nesterov, k, x_next, lo_next, hi_next, z_next)
+                pen += update_outer(
+                    W,
+                    S0,
+                    S1,
+                    b,
+                    s0,
+                    s1,
+                    x,
+                    data,
+                    indices,
+                    lo,
+                    hi,
+                    d,
+                    alpha,
+                    l1,
+                    1.0 / sw_sum,
+                    opt_code,
+                    nesterov,
+                    k,
+                    x_next,
+                    lo_next,
+                    hi_next,
+                    z_next,
+                )
             else:
-                pen += update_outer(W, S0, S1, b, s0, s1, layer_view(acts, units, i, 1)[0], data, indices, lo, hi, d,
-                                    alpha, l1, 1.0 / sw_sum, opt_code, nesterov, k, no_x, 0, 0, d[:0])
+                pen += update_outer(
+                    W,
+                    S0,
+                    S1,
+                    b,
+                    s0,
+                    s1,
+                    layer_view(acts, units, i, 1)[0],
+                    data,
+                    indices,
+                    lo,
+                    hi,
+                    d,
+                    alpha,
+                    l1,
+                    1.0 / sw_sum,
+                    opt_code,
+                    nesterov,
+                    k,
+                    no_x,
+                    0,
+                    0,
+                    d[:0],
+                )
         total += (loss + pen) / sw_sum
     result = total / n
     restore_fp_mode(mode)
@@ -305,8 +585,24 @@ def stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, da
 
 
 @jit_blas
-def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas, grads,
-              chunk_grads, out_grad):
+def loss_grad(
+    params,
+    units,
+    act_codes,
+    loss_code,
+    hyper,
+    X,
+    data,
+    indices,
+    indptr,
+    Y,
+    sw,
+    acts,
+    deltas,
+    grads,
+    chunk_grads,
+    out_grad,
+):
     """Full-batch objective for L-BFGS: return the loss and write its gradient to ``out_grad``.
 
     Loss and gradient follow scikit-learn's ``_backprop`` over all rows (L2 included; L1 by
@@ -319,9 +615,30 @@ def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indp
     direct = Y.shape[0] >= 0
     start = indptr.shape[0] * 0
     hyper = hyper[:N_HYPER]  # the L-BFGS objective is deterministic: no dropout
-    loss, sw_sum = _batch_gradient(params, units, act_codes, loss_code, hyper, X, X[:0], data, indices, indptr, Y,
-                                   Y[:0], sw, sw[:0], indptr[:0], start, direct, Y.shape[0], acts, deltas, grads,
-                                   chunk_grads)
+    loss, sw_sum = _batch_gradient(
+        params,
+        units,
+        act_codes,
+        loss_code,
+        hyper,
+        X,
+        X[:0],
+        data,
+        indices,
+        indptr,
+        Y,
+        Y[:0],
+        sw,
+        sw[:0],
+        indptr[:0],
+        start,
+        direct,
+        Y.shape[0],
+        acts,
+        deltas,
+        grads,
+        chunk_grads,
+    )
     pen = regularized_gradient(params, grads, n_coefs(units), hyper[ALPHA], hyper[L1], 1.0 / sw_sum, out_grad)
     result = (loss + pen) / sw_sum
     restore_fp_mode(mode)
@@ -329,16 +646,58 @@ def loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indp
 
 
 @jit_threaded
-def lanes_loss_grad(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas, grads,
-                    chunk_grads, xbuf, ybuf, swbuf, sums, out_grad):
+def lanes_loss_grad(
+    params,
+    units,
+    act_codes,
+    loss_code,
+    hyper,
+    X,
+    data,
+    indices,
+    indptr,
+    Y,
+    sw,
+    acts,
+    deltas,
+    grads,
+    chunk_grads,
+    xbuf,
+    ybuf,
+    swbuf,
+    sums,
+    out_grad,
+):
     """``loss_grad`` with the rows split over ``acts.shape[0]`` threads (lane workspaces of
     ``make_workspace(..., lanes=n)``)."""
     mode = flush_subnormals()
     hyper = hyper[:N_HYPER]
     n = Y.shape[0]
-    loss, sw_sum = _lanes_gradient(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw,
-                                   indptr[:0], n * 0, n, n >= 0, acts, deltas, grads, chunk_grads, xbuf, ybuf,
-                                   swbuf, sums)
+    loss, sw_sum = _lanes_gradient(
+        params,
+        units,
+        act_codes,
+        loss_code,
+        hyper,
+        X,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw,
+        indptr[:0],
+        n * 0,
+        n,
+        n >= 0,
+        acts,
+        deltas,
+        grads,
+        chunk_grads,
+        xbuf,
+        ybuf,
+        swbuf,
+        sums,
+    )
     pen = regularized_gradient(params, grads[0], n_coefs(units), hyper[ALPHA], hyper[L1], 1.0 / sw_sum, out_grad)
     restore_fp_mode(mode)
     return (loss + pen) / sw_sum
@@ -364,11 +723,31 @@ def evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indpt
     sw_sum = 0.0
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
-        out = forward(params, units, act_codes, hyper, X, X[:0], data, indices, indptr, indptr[:0], start,
-                      direct, acts[: m * width])
+        out = forward(
+            params,
+            units,
+            act_codes,
+            hyper,
+            X,
+            X[:0],
+            data,
+            indices,
+            indptr,
+            indptr[:0],
+            start,
+            direct,
+            acts[: m * width],
+        )
         swb = sw[start : start + m] if weighted else sw
-        loss += output_delta(out, Y[start : start + m], swb, layer_view(deltas[: m * width], units, n_layers, m),
-                             loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
+        loss += output_delta(
+            out,
+            Y[start : start + m],
+            swb,
+            layer_view(deltas[: m * width], units, n_layers, m),
+            loss_code,
+            hyper[CLIP_EPS],
+            hyper[HUBER_DELTA],
+        )
         sw_sum += _weight_sum(swb, m)
     pen = 0.0
     for j in range(n_coefs(units)):

@@ -155,8 +155,9 @@ def update(params, grads, opt_state, step, opt_code, hyper, n_coef, inv_sw):
         sq = _adagrad(params, grads, s, 0, n_coef, alpha, inv_sw, lr, eps)
         _adagrad(params, grads, s, n_coef, n, zero, inv_sw, lr, eps)
     if l1 > 0:
-        _prox(params, opt_state[opt_state.shape[0] - 1], 0, n_coef, like(params, rate * l1 * inv_sw), eps,
-              opt_code != SGD)
+        _prox(
+            params, opt_state[opt_state.shape[0] - 1], 0, n_coef, like(params, rate * l1 * inv_sw), eps, opt_code != SGD
+        )
     return 0.5 * hyper[ALPHA] * sq + l1 * ab
 
 
@@ -203,8 +204,9 @@ def _row_step(p, s0, s1, scale, d, alpha, inv_sw, opt_code, nesterov, k):
         for j in range(n):
             pj = p[j]
             sq += pj * pj
-            p[j], s0[j], s1[j] = adam_step(pj, s0[j], s1[j], (scale * d[j] + alpha * pj) * inv_sw, lr, b1, c1, b2,
-                                           c2, eps)
+            p[j], s0[j], s1[j] = adam_step(
+                pj, s0[j], s1[j], (scale * d[j] + alpha * pj) * inv_sw, lr, b1, c1, b2, c2, eps
+            )
     elif opt_code == RMSPROP:
         for j in range(n):
             pj = p[j]
@@ -227,8 +229,30 @@ def _csr_value(data, indices, hi, nz, r, zero):
 
 
 @jit_kernel
-def update_outer(W, S0, S1, b, s0_b, s1_b, x, data, indices, lo, hi, d, alpha, l1, inv_sw, opt_code, nesterov, k,
-                 x_next, lo_next, hi_next, z_next):
+def update_outer(
+    W,
+    S0,
+    S1,
+    b,
+    s0_b,
+    s1_b,
+    x,
+    data,
+    indices,
+    lo,
+    hi,
+    d,
+    alpha,
+    l1,
+    inv_sw,
+    opt_code,
+    nesterov,
+    k,
+    x_next,
+    lo_next,
+    hi_next,
+    z_next,
+):
     """One sample's step of a layer whose gradient is ``outer(x, d)``; return the penalty of
     ``W`` before the step.
 
@@ -248,18 +272,75 @@ def update_outer(W, S0, S1, b, s0_b, s1_b, x, data, indices, lo, hi, d, alpha, l
     zero = like(W, 0.0)
     # two copies of the row loop, so that the one without L1 has no L1 branches in it
     if l1 > 0:
-        sq, ab = _outer_rows(W, S0, S1, x, data, indices, lo, hi, d, alpha, inv_sw, opt_code, nesterov, k, x_next,
-                             lo_next, hi_next, z_next, True)
+        sq, ab = _outer_rows(
+            W,
+            S0,
+            S1,
+            x,
+            data,
+            indices,
+            lo,
+            hi,
+            d,
+            alpha,
+            inv_sw,
+            opt_code,
+            nesterov,
+            k,
+            x_next,
+            lo_next,
+            hi_next,
+            z_next,
+            True,
+        )
     else:
-        sq, ab = _outer_rows(W, S0, S1, x, data, indices, lo, hi, d, alpha, inv_sw, opt_code, nesterov, k, x_next,
-                             lo_next, hi_next, z_next, False)
+        sq, ab = _outer_rows(
+            W,
+            S0,
+            S1,
+            x,
+            data,
+            indices,
+            lo,
+            hi,
+            d,
+            alpha,
+            inv_sw,
+            opt_code,
+            nesterov,
+            k,
+            x_next,
+            lo_next,
+            hi_next,
+            z_next,
+            False,
+        )
     _row_step(b, s0_b, s1_b, like(W, 1.0), d, zero, inv_sw, opt_code, nesterov, k)
     return 0.5 * alpha * sq + l1 * ab
 
 
 @jit_inline
-def _outer_rows(W, S0, S1, x, data, indices, lo, hi, d, alpha, inv_sw, opt_code, nesterov, k, x_next, lo_next,
-                hi_next, z_next, with_l1):
+def _outer_rows(
+    W,
+    S0,
+    S1,
+    x,
+    data,
+    indices,
+    lo,
+    hi,
+    d,
+    alpha,
+    inv_sw,
+    opt_code,
+    nesterov,
+    k,
+    x_next,
+    lo_next,
+    hi_next,
+    z_next,
+    with_l1,
+):
     """The rows of ``update_outer``; returns the pre-step squared and absolute sums of ``W``."""
     zero = like(W, 0.0)
     sparse = x.shape[0] == 0

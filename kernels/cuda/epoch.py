@@ -41,6 +41,7 @@ def _end_batch(sums, epoch_sum, n_rows):
         sums[1] = 0.0
         sums[2] = 0.0
 
+
 _layer = python_twin(layer_view)
 
 
@@ -114,9 +115,23 @@ class DeviceFit:
                 self.step += 1
                 t = self.step
                 lr = lr * math.sqrt(1.0 - hyper[BETA_2] ** t) / (1.0 - hyper[BETA_1] ** t)
-            update(self.params, self.grads, self.opt_state, self.opt_code, n_coef, lr, hyper[MOMENTUM],
-                   hyper[NESTEROV] != 0, hyper[BETA_1], hyper[BETA_2], hyper[EPSILON], hyper[RHO], hyper[ALPHA],
-                   hyper[L1], self.sums)
+            update(
+                self.params,
+                self.grads,
+                self.opt_state,
+                self.opt_code,
+                n_coef,
+                lr,
+                hyper[MOMENTUM],
+                hyper[NESTEROV] != 0,
+                hyper[BETA_1],
+                hyper[BETA_2],
+                hyper[EPSILON],
+                hyper[RHO],
+                hyper[ALPHA],
+                hyper[L1],
+                self.sums,
+            )
             _end_batch[1, 1](self.sums, self.epoch_sum, m)
         return float(self.epoch_sum.copy_to_host()[0]) / n
 

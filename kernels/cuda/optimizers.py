@@ -60,5 +60,6 @@ def update(params, grads, opt_state, opt_code, n_coef, lr, momentum, nesterov, b
     batch's weight sum is ``sums[1]``.  Mutates ``params``, ``opt_state`` and ``sums[2]``."""
     m = opt_state[0]
     v = opt_state[opt_state.shape[0] - 1]
-    _update[blocks(params.shape[0]), threads()](params, grads, m, v, n_coef, opt_code, lr, momentum, nesterov, b1,
-                                                b2, eps, rho, alpha, l1, sums)
+    _update[blocks(params.shape[0]), threads()](
+        params, grads, m, v, n_coef, opt_code, lr, momentum, nesterov, b1, b2, eps, rho, alpha, l1, sums
+    )

@@ -16,5 +16,13 @@ from ._regressor import MLPRegressor
 from ._stream import partial_fit_blocks
 
 __version__ = "0.1.0"
-__all__ = ["LRFinderResult", "MLPClassifier", "MLPRegressor", "Perceptron", "__version__", "lr_find", "partial_fit_blocks",
-           "plot_history"]
+__all__ = [
+    "LRFinderResult",
+    "MLPClassifier",
+    "MLPRegressor",
+    "Perceptron",
+    "__version__",
+    "lr_find",
+    "partial_fit_blocks",
+    "plot_history",
+]

@@ -38,27 +38,124 @@ def kernels(device="cpu"):
     return _LOADED[device]
 
 
-def train_epoch(kern, params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw, order,
-                batch_size, ws, opt_state, step):
+def train_epoch(
+    kern,
+    params,
+    units,
+    act_codes,
+    loss_code,
+    opt_code,
+    hyper,
+    X,
+    data,
+    indices,
+    indptr,
+    Y,
+    sw,
+    order,
+    batch_size,
+    ws,
+    opt_state,
+    step,
+):
     """One compiled call training one epoch: the per-sample kernel for batch size 1, else
     the mini-batch kernel, threaded when ``ws`` has lanes (each compiles only when first used)."""
     if batch_size == 1:
-        return kern.stochastic_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr,
-                                     Y, sw, order, ws["acts"], ws["deltas"], opt_state, step)
+        return kern.stochastic_epoch(
+            params,
+            units,
+            act_codes,
+            loss_code,
+            opt_code,
+            hyper,
+            X,
+            data,
+            indices,
+            indptr,
+            Y,
+            sw,
+            order,
+            ws["acts"],
+            ws["deltas"],
+            opt_state,
+            step,
+        )
     if "sums" in ws:
-        return kern.lanes_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw,
-                                order, batch_size, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"],
-                                ws["xbuf"], ws["ybuf"], ws["swbuf"], ws["sums"], opt_state, step)
-    return kern.train_epoch(params, units, act_codes, loss_code, opt_code, hyper, X, data, indices, indptr, Y, sw,
-                            order, batch_size, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"],
-                            ws["ybuf"], ws["swbuf"], opt_state, step)
+        return kern.lanes_epoch(
+            params,
+            units,
+            act_codes,
+            loss_code,
+            opt_code,
+            hyper,
+            X,
+            data,
+            indices,
+            indptr,
+            Y,
+            sw,
+            order,
+            batch_size,
+            ws["acts"],
+            ws["deltas"],
+            ws["grads"],
+            ws["chunk_grads"],
+            ws["xbuf"],
+            ws["ybuf"],
+            ws["swbuf"],
+            ws["sums"],
+            opt_state,
+            step,
+        )
+    return kern.train_epoch(
+        params,
+        units,
+        act_codes,
+        loss_code,
+        opt_code,
+        hyper,
+        X,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw,
+        order,
+        batch_size,
+        ws["acts"],
+        ws["deltas"],
+        ws["grads"],
+        ws["chunk_grads"],
+        ws["xbuf"],
+        ws["ybuf"],
+        ws["swbuf"],
+        opt_state,
+        step,
+    )
 
 
 class _CpuTrainer:
     """A fit's epochs on the CPU: the workspaces, made once, and one kernel call per epoch."""
 
-    def __init__(self, params, units, act_codes, loss_code, opt_code, X, data, indices, indptr, Y, sw, batch_size,
-                 opt_state, step, gather, lanes):
+    def __init__(
+        self,
+        params,
+        units,
+        act_codes,
+        loss_code,
+        opt_code,
+        X,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw,
+        batch_size,
+        opt_state,
+        step,
+        gather,
+        lanes,
+    ):
         self.kern = kernels("cpu")
         self.args = (params, units, act_codes, loss_code, opt_code)
         self.data = (X, data, indices, indptr, Y, sw)
@@ -68,15 +165,44 @@ class _CpuTrainer:
 
     def epoch(self, order, hyper):
         params, units, act_codes, loss_code, opt_code = self.args
-        return train_epoch(self.kern, params, units, act_codes, loss_code, opt_code, hyper, *self.data, order,
-                           self.batch_size, self.ws, *self.state)
+        return train_epoch(
+            self.kern,
+            params,
+            units,
+            act_codes,
+            loss_code,
+            opt_code,
+            hyper,
+            *self.data,
+            order,
+            self.batch_size,
+            self.ws,
+            *self.state,
+        )
 
     def pull(self):
         """The parameters already live in the host buffers."""
 
 
-def trainer(device, params, units, act_codes, loss_code, opt_code, X, data, indices, indptr, Y, sw, batch_size,
-            opt_state, step, gather, lanes=1):
+def trainer(
+    device,
+    params,
+    units,
+    act_codes,
+    loss_code,
+    opt_code,
+    X,
+    data,
+    indices,
+    indptr,
+    Y,
+    sw,
+    batch_size,
+    opt_state,
+    step,
+    gather,
+    lanes=1,
+):
     """The object that trains a fit's epochs on ``device``: ``epoch(order, hyper) -> loss``
     and ``pull()``, which brings the parameters back into ``params`` (a no-op on the CPU;
     on CUDA the data, parameters and state stay on the GPU between epochs).  CUDA takes dense
@@ -84,8 +210,24 @@ def trainer(device, params, units, act_codes, loss_code, opt_code, X, data, indi
     if device == "cuda":
         module = importlib.import_module("fusedmlp._kernels.cuda.epoch")
         return module.DeviceFit(params, units, act_codes, loss_code, opt_code, X, Y, sw, batch_size, opt_state, step)
-    return _CpuTrainer(params, units, act_codes, loss_code, opt_code, X, data, indices, indptr, Y, sw, batch_size,
-                       opt_state, step, gather, lanes)
+    return _CpuTrainer(
+        params,
+        units,
+        act_codes,
+        loss_code,
+        opt_code,
+        X,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw,
+        batch_size,
+        opt_state,
+        step,
+        gather,
+        lanes,
+    )
 
 
 def cuda_usable():

@@ -34,8 +34,7 @@ from ._sklearn_compat import (
 _STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad")
 _HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu")
 _NON_FINITE = (
-    "Solver produced non-finite parameter weights. The input data may contain large values and need to be "
-    "preprocessed."
+    "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."
 )
 
 
@@ -441,8 +440,11 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(kern, X, y, sample_weight, incremental, validation_data)
         else:
-            for name, used in (("validation_data", validation_data is not None), ("dropout", any(self._dropout_rates(
-                    self.n_layers_ - 2))), ("device='cuda'", self.device == "cuda")):
+            for name, used in (
+                ("validation_data", validation_data is not None),
+                ("dropout", any(self._dropout_rates(self.n_layers_ - 2))),
+                ("device='cuda'", self.device == "cuda"),
+            ):
                 if used:
                     raise ValueError(f"{name} needs a stochastic solver (sgd, adam, rmsprop, adagrad), not lbfgs.")
             self._fit_lbfgs(kern, X, y, sample_weight)
@@ -462,8 +464,23 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         params = self._params
         with _backend.fit_threads(self.n_jobs, X.shape[0]) as lanes:
             ws = kern.make_workspace(self._units, X.shape[0], 0, dtype, gather=False, lanes=lanes)
-            args = (params, self._units, act_codes, loss_code, hyper, Xd, data, indices, indptr, y, sw, ws["acts"],
-                    ws["deltas"], ws["grads"], ws["chunk_grads"])
+            args = (
+                params,
+                self._units,
+                act_codes,
+                loss_code,
+                hyper,
+                Xd,
+                data,
+                indices,
+                indptr,
+                y,
+                sw,
+                ws["acts"],
+                ws["deltas"],
+                ws["grads"],
+                ws["chunk_grads"],
+            )
             if lanes > 1:
                 args += (ws["xbuf"], ws["ybuf"], ws["swbuf"], ws["sums"])
 
@@ -474,9 +491,11 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
 
             callback = None
             if self.verbose:
+
                 def callback(intermediate_result):
                     print("Iteration %d, loss = %.8f" % (callback.count, intermediate_result.fun))
                     callback.count += 1
+
                 callback.count = 1
 
             opt_res = scipy.optimize.minimize(
@@ -542,11 +561,30 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         opt = self._optimizer
         # threads for this fit only (n_jobs); restored on leaving, also on errors
         with _backend.fit_threads(self.n_jobs, batch_size if self.device == "cpu" else 0) as lanes:
-            fit = _backend.trainer(self.device, self._params, self._units, act_codes, loss_code, opt.code, Xd, data,
-                                   indices, indptr, y_train, sw, batch_size, opt.state, opt.step, gather, lanes)
+            fit = _backend.trainer(
+                self.device,
+                self._params,
+                self._units,
+                act_codes,
+                loss_code,
+                opt.code,
+                Xd,
+                data,
+                indices,
+                indptr,
+                y_train,
+                sw,
+                batch_size,
+                opt.state,
+                opt.step,
+                gather,
+                lanes,
+            )
             no_order = np.empty(0, np.int64)
             dropout = any(self._dropout_rates(self.n_layers_ - 2))
-            record_validation = None if val is None else self._validation_recorder(kern, val, act_codes, loss_code, dtype)
+            record_validation = (
+                None if val is None else self._validation_recorder(kern, val, act_codes, loss_code, dtype)
+            )
             callbacks = None
             if getattr(self, "_skl_callbacks", None):
                 # scikit-learn's callback API: one task per epoch (progress bars, monitors, stop)
@@ -574,7 +612,9 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                     if self.verbose:
                         print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
                     if not np.isfinite(self.loss_):
-                        raise ValueError(_NON_FINITE + f" The training loss became {self.loss_} in epoch {self.n_iter_}.")
+                        raise ValueError(
+                            _NON_FINITE + f" The training loss became {self.loss_} in epoch {self.n_iter_}."
+                        )
 
                     if record_validation is not None or callbacks is not None:
                         fit.pull()  # the host copy of the parameters is read (a no-op on the CPU)
@@ -583,7 +623,10 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                     self._update_no_improvement_count(early_stopping)
                     opt.iteration_ends(self.t_)
                     if callbacks is not None and task.call_on_fit_task_end(
-                        estimator=self, X=X_train, y=y_labels, reconstruction_attributes=lambda: {"_params": self._params.copy()}
+                        estimator=self,
+                        X=X_train,
+                        y=y_labels,
+                        reconstruction_attributes=lambda: {"_params": self._params.copy()},
                     ):
                         break
 
@@ -593,7 +636,10 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                         else:
                             what = "Training loss"
                         msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
-                            what, self._min_delta(), self.n_iter_no_change)
+                            what,
+                            self._min_delta(),
+                            self.n_iter_no_change,
+                        )
                         if opt.trigger_stopping(msg, self.verbose):
                             break
                         self._no_improvement_count = 0
@@ -602,8 +648,8 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                         break
                     if self.n_iter_ == self.max_iter:
                         warnings.warn(
-                            "Stochastic Optimizer: Maximum iterations (%d) reached and the optimization hasn't converged"
-                            " yet." % self.max_iter,
+                            "Stochastic Optimizer: Maximum iterations (%d) reached and the optimization "
+                            "hasn't converged yet." % self.max_iter,
                             ConvergenceWarning,
                         )
             except KeyboardInterrupt:
@@ -627,9 +673,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         X_val = self._validate_X_predict(X_val)
         y_val = np.asarray(y_val)
         if y_val.shape[0] != X_val.shape[0]:
-            raise ValueError(
-                f"validation_data has {X_val.shape[0]} samples in X_val but {y_val.shape[0]} in y_val."
-            )
+            raise ValueError(f"validation_data has {X_val.shape[0]} samples in X_val but {y_val.shape[0]} in y_val.")
         Y_val = self._training_targets(y_val)
         sw_val = None
         if len(validation_data) == 3 and validation_data[2] is not None:
@@ -656,8 +700,21 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
 
         def record():
             score = self._score(X_val, y_val, sample_weight=sw_val)
-            loss = kern.evaluate(self._params, self._units, act_codes, loss_code, hyper, Xd, data, indices, indptr, Y,
-                                 sw, ws["acts"], ws["deltas"])
+            loss = kern.evaluate(
+                self._params,
+                self._units,
+                act_codes,
+                loss_code,
+                hyper,
+                Xd,
+                data,
+                indices,
+                indptr,
+                Y,
+                sw,
+                ws["acts"],
+                ws["deltas"],
+            )
             self.validation_scores_.append(score)
             self.validation_loss_curve_.append(float(loss))
             if self.verbose:
@@ -707,8 +764,9 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         if not sp.issparse(X):
             X = np.asarray(X, dtype=dtype)
         out = np.empty((X.shape[0], self.n_outputs_), dtype)
-        _backend.predict(getattr(self, "device", "cpu"), params, self._units, self._activation_codes(),
-                         self.negative_slope, X, out)
+        _backend.predict(
+            getattr(self, "device", "cpu"), params, self._units, self._activation_codes(), self.negative_slope, X, out
+        )
         return out
 
     def _score_with_function(self, X, y, sample_weight, score_function):

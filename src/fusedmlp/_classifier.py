@@ -396,11 +396,14 @@ default='constant'
         return tags
 
 
-MLPClassifier.__doc__ = document_extensions(MLPClassifier.__doc__, """\
+MLPClassifier.__doc__ = document_extensions(
+    MLPClassifier.__doc__,
+    """\
     class_weight : dict, list of dict, 'balanced' or None, default=None
         Weights of the classes, multiplied into ``sample_weight``: ``{label: weight}``, or
         'balanced' (``n_samples / (n_classes * count)``); not 'balanced' with ``partial_fit``.
-""")
+""",
+)
 
 
 def _indicator(y, classes):

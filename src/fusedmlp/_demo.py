@@ -16,8 +16,7 @@ from . import MLPClassifier, MLPRegressor
 # (name, loader, task, estimator parameters)
 CASES = [
     ("digits", load_digits, "clf", dict(hidden_layer_sizes=(100,), solver="adam", max_iter=60)),
-    ("digits, batch 1", load_digits, "clf", dict(hidden_layer_sizes=(100,), solver="sgd", batch_size=1,
-                                                 max_iter=5)),
+    ("digits, batch 1", load_digits, "clf", dict(hidden_layer_sizes=(100,), solver="sgd", batch_size=1, max_iter=5)),
     ("digits, float32", load_digits, "clf32", dict(hidden_layer_sizes=(100,), solver="adam", max_iter=60)),
     ("digits, lbfgs", load_digits, "clf", dict(hidden_layer_sizes=(100,), solver="lbfgs", max_iter=100)),
     ("breast cancer", load_breast_cancer, "clf", dict(hidden_layer_sizes=(64, 64), solver="adam", max_iter=100)),
@@ -66,21 +65,41 @@ def main(argv=None):
     first = time.perf_counter() - start
     print(f"fusedmlp kernels ready in {first:.1f} s (compiled on first use, then loaded from the disk cache)\n")
 
-    header = f"{'dataset':18s} {'metric':8s} {'sklearn':>8s} {'fusedmlp':>9s} {'sklearn s':>10s} {'fusedmlp s':>11s} {'speed-up':>9s}"
+    header = (
+        f"{'dataset':18s} {'metric':8s} {'sklearn':>8s} {'fusedmlp':>9s} {'sklearn s':>10s} {'fusedmlp s':>11s} "
+        f"{'speed-up':>9s}"
+    )
     print(header)
     print("-" * len(header))
     rows = []
     for name, loader, task, params in CASES:
         X_train, X_test, y_train, y_test = _data(loader, task)
         if task == "reg":
-            ours, theirs, metric = MLPRegressor(random_state=0, **params), sk.MLPRegressor(random_state=0, **params), "R^2"
+            ours, theirs, metric = (
+                MLPRegressor(random_state=0, **params),
+                sk.MLPRegressor(random_state=0, **params),
+                "R^2",
+            )
         else:
-            ours, theirs, metric = MLPClassifier(random_state=0, **params), sk.MLPClassifier(random_state=0, **params), "accuracy"
+            ours, theirs, metric = (
+                MLPClassifier(random_state=0, **params),
+                sk.MLPClassifier(random_state=0, **params),
+                "accuracy",
+            )
         theirs, t_sk = _timed_fit(theirs, X_train, y_train, args.repeats)
         ours, t_ours = _timed_fit(ours, X_train, y_train, args.repeats)
         s_sk, s_ours = theirs.score(X_test, y_test), ours.score(X_test, y_test)
-        rows.append(dict(dataset=name, metric=metric, sklearn=s_sk, fusedmlp=s_ours, sklearn_s=t_sk,
-                         fusedmlp_s=t_ours, speedup=t_sk / t_ours))
+        rows.append(
+            dict(
+                dataset=name,
+                metric=metric,
+                sklearn=s_sk,
+                fusedmlp=s_ours,
+                sklearn_s=t_sk,
+                fusedmlp_s=t_ours,
+                speedup=t_sk / t_ours,
+            )
+        )
         print(f"{name:18s} {metric:8s} {s_sk:8.4f} {s_ours:9.4f} {t_sk:10.3f} {t_ours:11.3f} {t_sk / t_ours:8.1f}x")
     print("\nSame hyper-parameters and random_state for both; times are median fit times on this machine.")
     return rows

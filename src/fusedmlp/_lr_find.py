@@ -46,8 +46,19 @@ class LRFinderResult:
         return ax
 
 
-def lr_find(estimator, X, y, *, min_lr=1e-6, max_lr=1.0, n_steps=100, batch_size=None, smoothing=0.9,
-            diverge=4.0, random_state=None):
+def lr_find(
+    estimator,
+    X,
+    y,
+    *,
+    min_lr=1e-6,
+    max_lr=1.0,
+    n_steps=100,
+    batch_size=None,
+    smoothing=0.9,
+    diverge=4.0,
+    random_state=None,
+):
     """Learning-rate range test on a copy of ``estimator``.
 
     Trains a clone of the estimator one batch per step, multiplying the learning rate by a
@@ -96,8 +107,9 @@ def lr_find(estimator, X, y, *, min_lr=1e-6, max_lr=1.0, n_steps=100, batch_size
         raise ValueError(f"n_steps must be at least 3, got {n_steps}.")
     if estimator.solver == "lbfgs":
         raise ValueError("lr_find needs a stochastic solver (sgd, adam, rmsprop, adagrad); lbfgs has no learning rate.")
-    est = clone(estimator).set_params(learning_rate="constant", learning_rate_init=min_lr, early_stopping=False,
-                                      warm_start=False, verbose=False)
+    est = clone(estimator).set_params(
+        learning_rate="constant", learning_rate_init=min_lr, early_stopping=False, warm_start=False, verbose=False
+    )
     n = X.shape[0]
     if batch_size is None:
         batch_size = min(200, n) if est.batch_size == "auto" else min(est.batch_size, n)

@@ -95,8 +95,19 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, *, eta0=1.0, max_iter=1000, tol=1e-3, n_iter_no_change=5, shuffle=True, fit_intercept=True,
-                 random_state=None, warm_start=False, verbose=False):
+    def __init__(
+        self,
+        *,
+        eta0=1.0,
+        max_iter=1000,
+        tol=1e-3,
+        n_iter_no_change=5,
+        shuffle=True,
+        fit_intercept=True,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+    ):
         self.eta0 = eta0
         self.max_iter = max_iter
         self.tol = tol
@@ -124,8 +135,9 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         warm = self.warm_start and hasattr(self, "_params")
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), order="C",
-                             reset=not warm)
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), order="C", reset=not warm
+        )
         check_classification_targets(y)
         if warm:
             if not np.array_equal(np.unique(y), self.classes_):
@@ -134,9 +146,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             binarizer = LabelBinarizer().fit(y)
             self.classes_ = binarizer.classes_
             if len(self.classes_) < 2:
-                raise ValueError(
-                    f"The number of classes has to be greater than one; got {len(self.classes_)} class"
-                )
+                raise ValueError(f"The number of classes has to be greater than one; got {len(self.classes_)} class")
             n_units = 1 if len(self.classes_) == 2 else len(self.classes_)
             self._units = np.array([X.shape[1], n_units], dtype=np.int64)
             self._params = np.zeros(X.shape[1] * n_units + n_units, dtype=X.dtype)
@@ -153,8 +163,19 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         for _ in range(self.max_iter):
             if self.shuffle:
                 rng.shuffle(order)
-            mistakes = kern.perceptron_epoch(self._params, self._units, Xd, data, indices, indptr, Y,
-                                             order if self.shuffle else order[:0], self.eta0, self.fit_intercept, z)
+            mistakes = kern.perceptron_epoch(
+                self._params,
+                self._units,
+                Xd,
+                data,
+                indices,
+                indptr,
+                Y,
+                order if self.shuffle else order[:0],
+                self.eta0,
+                self.fit_intercept,
+                z,
+            )
             self.mistakes_curve_.append(int(mistakes))
             if self.verbose:
                 print(f"Epoch {len(self.mistakes_curve_)}, mistakes = {mistakes}")

@@ -314,7 +314,10 @@ default='constant'
         return self._score_with_function(X, y, sample_weight=sample_weight, score_function=r2_score)
 
 
-MLPRegressor.__doc__ = document_extensions(MLPRegressor.__doc__, """\
+MLPRegressor.__doc__ = document_extensions(
+    MLPRegressor.__doc__,
+    """\
     huber_delta : float, default=1.0
         Residual size where ``loss='huber'`` turns from quadratic to linear.
-""")
+""",
+)

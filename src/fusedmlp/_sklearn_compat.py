@@ -21,6 +21,7 @@ except ImportError:  # older: no callback API, nothing to support
     def with_callbacks(method):
         return method
 
+
 __all__ = [
     "CallbackSupportMixin",
     "Interval",

@@ -32,8 +32,19 @@ class Net:
         coefs, intercepts = self.views()
         return [c.astype(np.float64) for c in coefs], [b.astype(np.float64) for b in intercepts]
 
-    def hyper(self, lr=0.1, alpha=0.0, momentum=0.9, nesterov=True, slope=0.01, huber_delta=1.0, rho=0.9, l1=0.0,
-              dropout=None, seed=0):
+    def hyper(
+        self,
+        lr=0.1,
+        alpha=0.0,
+        momentum=0.9,
+        nesterov=True,
+        slope=0.01,
+        huber_delta=1.0,
+        rho=0.9,
+        l1=0.0,
+        dropout=None,
+        seed=0,
+    ):
         """Kernel hyper-parameters; ``dropout`` is one rate per hidden layer."""
         h = np.zeros(C.N_HYPER + (0 if dropout is None else len(dropout)))
         if dropout is not None:
@@ -92,8 +103,26 @@ def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, s
         ws["opt_state"], ws["step"] = state
     Xk, data, indices, indptr = split_X(X, sparse)
     sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
-    loss = train_epoch(epoch, net.params, net.units, net.act_codes, net.loss_code, opt_code, hyper, Xk, data, indices,
-                       indptr, Y, sw_k, order, batch_size, ws, ws["opt_state"], ws["step"])
+    loss = train_epoch(
+        epoch,
+        net.params,
+        net.units,
+        net.act_codes,
+        net.loss_code,
+        opt_code,
+        hyper,
+        Xk,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw_k,
+        order,
+        batch_size,
+        ws,
+        ws["opt_state"],
+        ws["step"],
+    )
     return loss, ws["opt_state"], ws["step"]
 
 
@@ -104,8 +133,23 @@ def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None, chunk=None, lanes
     sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
     grad = np.full_like(net.params, np.nan)
     p = net.params if params is None else params
-    args = (p, net.units, net.act_codes, net.loss_code, hyper, Xk, data, indices, indptr, Y, sw_k, ws["acts"],
-            ws["deltas"], ws["grads"], ws["chunk_grads"])
+    args = (
+        p,
+        net.units,
+        net.act_codes,
+        net.loss_code,
+        hyper,
+        Xk,
+        data,
+        indices,
+        indptr,
+        Y,
+        sw_k,
+        ws["acts"],
+        ws["deltas"],
+        ws["grads"],
+        ws["chunk_grads"],
+    )
     if lanes > 1:
         value = epoch.lanes_loss_grad(*args, ws["xbuf"], ws["ybuf"], ws["swbuf"], ws["sums"], grad)
     else:
@@ -118,8 +162,9 @@ def predict(net, X, hyper, sparse=False, chunk=None):
     import scipy.sparse as sp
 
     out = np.full((X.shape[0], int(net.units[-1])), np.nan, net.dtype)
-    host_predict(net.params, net.units, net.act_codes, hyper[C.SLOPE], sp.csr_matrix(X) if sparse else X, out,
-                 chunk=chunk)
+    host_predict(
+        net.params, net.units, net.act_codes, hyper[C.SLOPE], sp.csr_matrix(X) if sparse else X, out, chunk=chunk
+    )
     return out
 
 
@@ -129,5 +174,6 @@ def flat(coefs, intercepts):
 
 def ref_backprop(net, X, Y, sw, alpha, slope=0.01, huber_delta=1.0):
     coefs, intercepts = net.views64()
-    return ref.backprop(coefs, intercepts, X.astype(float), Y.astype(float), sw, net.hidden, net.loss, alpha, slope,
-                        huber_delta)
+    return ref.backprop(
+        coefs, intercepts, X.astype(float), Y.astype(float), sw, net.hidden, net.loss, alpha, slope, huber_delta
+    )

@@ -17,11 +17,31 @@ def _reference_epoch(net, X, Y, sw, order, batch_size, optimizer, hyper):
     coefs, intercepts = net.views64()
     rates = hyper[C.N_HYPER :]
     dropout = (rates, int(hyper[C.DROPOUT_SEED])) if len(rates) else None
-    opt = ref.Optimizer(optimizer, coefs + intercepts, hyper[C.LR], momentum=hyper[C.MOMENTUM],
-                        nesterov=bool(hyper[C.NESTEROV]), rho=hyper[C.RHO])
-    loss = ref.train_epoch(coefs, intercepts, X.astype(float), Y.astype(float), sw, order, batch_size, net.hidden,
-                           net.loss, hyper[C.ALPHA], opt, slope=hyper[C.SLOPE], huber_delta=hyper[C.HUBER_DELTA],
-                           l1=hyper[C.L1], dropout=dropout)
+    opt = ref.Optimizer(
+        optimizer,
+        coefs + intercepts,
+        hyper[C.LR],
+        momentum=hyper[C.MOMENTUM],
+        nesterov=bool(hyper[C.NESTEROV]),
+        rho=hyper[C.RHO],
+    )
+    loss = ref.train_epoch(
+        coefs,
+        intercepts,
+        X.astype(float),
+        Y.astype(float),
+        sw,
+        order,
+        batch_size,
+        net.hidden,
+        net.loss,
+        hyper[C.ALPHA],
+        opt,
+        slope=hyper[C.SLOPE],
+        huber_delta=hyper[C.HUBER_DELTA],
+        l1=hyper[C.L1],
+        dropout=dropout,
+    )
     return loss, flat(coefs, intercepts)
 
 
@@ -55,8 +75,9 @@ def test_l1_epoch_matches_reference(optimizer, batch_size, sparse, dtype):
     order = np.random.RandomState(2).permutation(13).astype(np.int64)
     h = net.hyper(lr=0.05, alpha=0.01, momentum=0.9, nesterov=True, l1=0.5)
     expected_loss, expected_params = _reference_epoch(net, X, Y, sw, order, batch_size, optimizer, h)
-    loss_value, _, _ = run_epoch(net, X, Y, sw.astype(dtype), order, batch_size, C.OPTIMIZERS[optimizer], h,
-                                 sparse=sparse, chunk=2)
+    loss_value, _, _ = run_epoch(
+        net, X, Y, sw.astype(dtype), order, batch_size, C.OPTIMIZERS[optimizer], h, sparse=sparse, chunk=2
+    )
     np.testing.assert_allclose(loss_value, expected_loss, **TOL[dtype])
     np.testing.assert_allclose(net.params, expected_params, **TOL[dtype])
     if batch_size == 1:
@@ -146,13 +167,34 @@ def test_evaluate_matches_reference_objective(loss, sparse, dtype):
     sw = np.random.RandomState(1).uniform(0.5, 2.0, 11)
     h = net.hyper(alpha=0.3, l1=0.2, slope=0.1, huber_delta=0.5)
     coefs, intercepts = net.views64()
-    expected, _, _ = ref.backprop(coefs, intercepts, X.astype(float), Y.astype(float), sw, net.hidden, loss,
-                                  0.3, slope=0.1, huber_delta=0.5, l1=0.2)
+    expected, _, _ = ref.backprop(
+        coefs,
+        intercepts,
+        X.astype(float),
+        Y.astype(float),
+        sw,
+        net.hidden,
+        loss,
+        0.3,
+        slope=0.1,
+        huber_delta=0.5,
+        l1=0.2,
+    )
     ws = make_workspace(net.units, 11, 1, dtype, gather=False, chunk=3)
     for w in (ws["acts"], ws["deltas"]):
         w[:] = np.nan
-    value = evaluate(net.params, net.units, net.act_codes, net.loss_code, h, *split_X(X, sparse), Y,
-                     sw.astype(dtype), ws["acts"], ws["deltas"])
+    value = evaluate(
+        net.params,
+        net.units,
+        net.act_codes,
+        net.loss_code,
+        h,
+        *split_X(X, sparse),
+        Y,
+        sw.astype(dtype),
+        ws["acts"],
+        ws["deltas"],
+    )
     np.testing.assert_allclose(value, expected, **TOL[dtype])
 
 

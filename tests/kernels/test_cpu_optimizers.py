@@ -134,16 +134,25 @@ def test_l1_is_a_proximal_step_after_the_optimizer_step(dtype, opt):
     update(plain, raw, plain_state, np.zeros(1, np.int64), code, _hyper(alpha=0.0), N_COEF, 1 / SW)
     l1 = 20.0  # threshold 0.5 (SGD): some coefficients end at exactly zero
     current = p.copy()
-    pen = update(current, raw, np.full((rows, 10), 0.5, dtype), np.zeros(1, np.int64), code,
-                 _hyper(alpha=0.0, l1=l1), N_COEF, 1 / SW)
+    pen = update(
+        current,
+        raw,
+        np.full((rows, 10), 0.5, dtype),
+        np.zeros(1, np.int64),
+        code,
+        _hyper(alpha=0.0, l1=l1),
+        N_COEF,
+        1 / SW,
+    )
     if opt == "sgd":
         rate = 0.1
     else:
         lr = 0.1 * np.sqrt(1 - 0.999) / (1 - 0.9) if opt == "adam" else 0.1
         rate = lr / (np.sqrt(plain_state[-1].astype(float)) + 1e-8)
     expected = plain.astype(float)
-    expected[:N_COEF] = _soft_threshold(expected[:N_COEF], (rate * l1 / SW) * np.ones(10)[:N_COEF]
-                                        if np.isscalar(rate) else rate[:N_COEF] * l1 / SW)
+    expected[:N_COEF] = _soft_threshold(
+        expected[:N_COEF], (rate * l1 / SW) * np.ones(10)[:N_COEF] if np.isscalar(rate) else rate[:N_COEF] * l1 / SW
+    )
     tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(current, expected, **tol)
     assert np.count_nonzero(current[:N_COEF] == 0) >= 1

@@ -98,8 +98,12 @@ def dropout_uniform(seed, rows, layer, n_units):
     rows = np.asarray(rows, dtype=np.uint64)[:, None]
     units = np.arange(n_units, dtype=np.uint64)[None, :]
     with np.errstate(over="ignore"):
-        x = (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + rows * np.uint64(0xD1B54A32D192ED03)
-             + np.uint64(layer) * np.uint64(0x8CB92BA72F3D8DD7) + units)
+        x = (
+            np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+            + rows * np.uint64(0xD1B54A32D192ED03)
+            + np.uint64(layer) * np.uint64(0x8CB92BA72F3D8DD7)
+            + units
+        )
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x = x ^ (x >> np.uint64(31))
@@ -164,8 +168,7 @@ def soft_threshold(p, thr):
 class Optimizer:
     """Textbook optimizers on lists of arrays, with scikit-learn's SGD and Adam forms."""
 
-    def __init__(self, name, params, lr, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 rho=0.9):
+    def __init__(self, name, params, lr, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9):
         self.name, self.lr, self.momentum, self.nesterov = name, lr, momentum, nesterov
         self.beta_1, self.beta_2, self.epsilon, self.rho = beta_1, beta_2, epsilon, rho
         self.t = 0
@@ -202,8 +205,23 @@ class Optimizer:
             raise ValueError(self.name)
 
 
-def train_epoch(coefs, intercepts, X, Y, sw, order, batch_size, hidden, loss, alpha, optimizer, slope=0.01,
-                huber_delta=1.0, l1=0.0, dropout=None):
+def train_epoch(
+    coefs,
+    intercepts,
+    X,
+    Y,
+    sw,
+    order,
+    batch_size,
+    hidden,
+    loss,
+    alpha,
+    optimizer,
+    slope=0.01,
+    huber_delta=1.0,
+    l1=0.0,
+    dropout=None,
+):
     """One epoch of minibatches in the given row order; returns scikit-learn's epoch loss.
 
     L1 is a proximal step after each optimizer step: coefficients are soft-thresholded by
@@ -220,8 +238,9 @@ def train_epoch(coefs, intercepts, X, Y, sw, order, batch_size, hidden, loss, al
         if dropout is not None:
             positions = rows if batch_size >= n else np.arange(start, start + len(rows))
             drop = (dropout[0], dropout[1], positions)
-        value, gc, gi = backprop(coefs, intercepts, X[rows], Y[rows], w, hidden, loss, alpha, slope, huber_delta, l1,
-                                 drop)
+        value, gc, gi = backprop(
+            coefs, intercepts, X[rows], Y[rows], w, hidden, loss, alpha, slope, huber_delta, l1, drop
+        )
         optimizer.step(coefs + intercepts, gc + gi)
         if l1:
             scale = l1 / (len(rows) if w is None else w.sum())
