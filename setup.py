@@ -8,6 +8,7 @@ and so does ``FUSEDMLP_PREBUILD=0``.  The project's metadata is in ``pyproject.t
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,8 @@ class BuildWithKernels(build_py):
         if getattr(self, "editable_mode", False) or os.environ.get("FUSEDMLP_PREBUILD", "1") == "0":
             return
         package = str(Path(self.build_lib, "fusedmlp").resolve())
+        for stale in Path(package, "_kernels").rglob("__pycache__"):  # from an earlier build
+            shutil.rmtree(stale)
         env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
         env.update(FUSEDMLP_NUMBA_CACHE="1", PYTHONDONTWRITEBYTECODE="1")
         # one process per dtype, then the record of both

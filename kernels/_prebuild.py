@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _codes as C
 from .cpu import epoch
+from .workspace import make_workspace
 
 __all__ = ["KERNELS", "compile_all", "record"]
 
@@ -54,7 +55,7 @@ def compile_all(dtype):
     opt_state = np.zeros((2, n_params), dtype)
     step = np.zeros(1, np.int64)
 
-    ws = epoch.make_workspace(units, 4, 2, dtype, gather=True)
+    ws = make_workspace(units, 4, dtype, gather=True)
     epoch.train_epoch(
         params,
         units,
@@ -80,7 +81,7 @@ def compile_all(dtype):
         opt_state,
         step,
     )
-    ws = epoch.make_workspace(units, 1, 2, dtype, gather=False)
+    ws = make_workspace(units, 1, dtype, gather=False)
     epoch.stochastic_epoch(
         params,
         units,
@@ -100,7 +101,7 @@ def compile_all(dtype):
         opt_state,
         step,
     )
-    ws = epoch.make_workspace(units, 12, 0, dtype, gather=False)
+    ws = make_workspace(units, 12, dtype, gather=False)
     grad = np.empty_like(params)
     epoch.loss_grad(
         params,
@@ -123,7 +124,7 @@ def compile_all(dtype):
     epoch.evaluate(
         params, units, act_codes, C.LOG_LOSS, hyper, X, data, indices, indptr, Y, sw, ws["acts"], ws["deltas"]
     )
-    ws = epoch.make_workspace(units, 12, 2, dtype, gather=True, lanes=2)
+    ws = make_workspace(units, 12, dtype, gather=True, lanes=2)
     epoch.lanes_epoch(
         params,
         units,

@@ -368,6 +368,12 @@ def sgd_step(p, v, g, lr, momentum, nesterov):
 
 
 @jit_inline
+def adam_rate(lr, beta_1, beta_2, t):
+    """Adam's step size at step ``t`` (1-based), its bias correction folded in."""
+    return lr * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
+
+
+@jit_inline
 def adam_step(p, m, v, g, lr_t, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, eps):
     """Adam with the bias correction folded into ``lr_t`` (scikit-learn's form)."""
     m = beta_1 * m + one_minus_beta_1 * g

@@ -45,7 +45,7 @@ class _Spy:
         def train_epoch(*args):
             ws = args[-3]
             blas = {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
-            self.seen.append(("sums" in ws, blas, numba.get_num_threads()))
+            self.seen.append((ws["lanes"] > 1, blas, numba.get_num_threads()))
             return inner(*args)
 
         monkeypatch.setattr(_backend, "train_epoch", train_epoch)
@@ -197,7 +197,7 @@ def _threads_seen_in_a_fit(n_jobs):
     def spy(*args):
         seen.append(
             (
-                "sums" in args[-3],
+                args[-3]["lanes"] > 1,
                 sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}),
                 numba.get_num_threads(),
             )

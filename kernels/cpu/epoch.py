@@ -15,12 +15,10 @@ Arguments shared by the kernels here:
 Inputs are read, never written; read-only (memory-mapped) inputs work.
 """
 
-import numpy as np
 from numba import prange
 
 from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, NESTEROV, STEP
 from .._jit import jit_blas, jit_inline, jit_kernel, jit_parallel, jit_threaded, like
-from ..forward import chunk_rows
 from ..layout import as_matrix, as_vector, coef_view, intercept_view, layer_view, n_coefs, row_width
 from ..scalar import act_k as act
 from ._fpenv import flush_subnormals, restore_fp_mode
@@ -36,7 +34,6 @@ __all__ = [
     "lanes_loss_grad",
     "evaluate",
     "perceptron_epoch",
-    "make_workspace",
 ]
 
 
@@ -755,40 +752,6 @@ def evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indpt
     result = (loss + pen) / sw_sum
     restore_fp_mode(mode)
     return result
-
-
-def make_workspace(units, batch_size, n_optimizer_rows, dtype, gather, chunk=None, lanes=1):
-    """Allocate the training buffers once per fit (plain NumPy; the kernels allocate nothing).
-
-    Returns a dict with ``acts``, ``deltas`` (one chunk of rows), ``grads``, ``chunk_grads``
-    (needed when a batch spans several chunks), ``xbuf``, ``ybuf``, ``swbuf`` (a batch of
-    gathered rows when ``gather``: shuffled batches smaller than the data), ``opt_state`` and
-    ``step``.  ``chunk`` overrides ``chunk_rows(units)``.  With ``lanes > 1`` (the threaded
-    kernels) the batch buffers get a leading lane axis, each sized for a lane's share of a
-    batch, and ``sums`` holds each lane's loss and weight sums.
-    """
-    units = np.asarray(units, dtype=np.int64)
-    width = int(units[1:].sum())
-    n_param = int((units[:-1] * units[1:]).sum() + units[1:].sum())
-    lanes = lanes if batch_size > 1 else 1  # the per-sample kernel has no lanes
-    rows = -(-batch_size // lanes)
-    chunk = min(rows, chunk or chunk_rows(units))
-    gathered = rows if gather else 0
-    shape = (lanes,) if lanes > 1 else ()
-    ws = dict(
-        acts=np.empty(shape + (chunk * width,), dtype),
-        deltas=np.empty(shape + (chunk * width,), dtype),
-        grads=np.empty(shape + (n_param,), dtype),
-        chunk_grads=np.empty(shape + (n_param if rows > chunk else 0,), dtype),
-        xbuf=np.empty(shape + (gathered * int(units[0]),), dtype),
-        ybuf=np.empty(shape + (gathered * int(units[-1]),), dtype),
-        swbuf=np.empty(shape + (gathered,), dtype),
-        opt_state=np.zeros((n_optimizer_rows, n_param), dtype),
-        step=np.zeros(1, np.int64),
-    )
-    if lanes > 1:
-        ws["sums"] = np.empty((lanes, 2))
-    return ws
 
 
 @jit_kernel

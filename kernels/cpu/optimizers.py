@@ -21,7 +21,7 @@ import math
 
 from .._codes import ADAGRAD, ADAM, ALPHA, BETA_1, BETA_2, EPSILON, L1, LR, MOMENTUM, NESTEROV, RHO, RMSPROP, SGD
 from .._jit import jit_inline, jit_kernel, like
-from ..scalar import adagrad_step, adam_step, rmsprop_step, sgd_step, shrink
+from ..scalar import adagrad_step, adam_rate, adam_step, rmsprop_step, sgd_step, shrink
 
 __all__ = ["update", "regularized_gradient", "update_outer", "step_constants", "penalty"]
 
@@ -137,7 +137,7 @@ def update(params, grads, opt_state, step, opt_code, hyper, n_coef, inv_sw):
         t = step[0]
         b1 = hyper[BETA_1]
         b2 = hyper[BETA_2]
-        rate = hyper[LR] * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        rate = adam_rate(hyper[LR], b1, b2, t)
         lr_t = like(params, rate)
         beta_1, c1 = like(params, b1), like(params, 1.0 - b1)
         beta_2, c2 = like(params, b2), like(params, 1.0 - b2)
@@ -174,7 +174,7 @@ def step_constants(params, opt_code, hyper, t):
     eighth is ``epsilon``."""
     lr = hyper[LR]
     if opt_code == ADAM:
-        lr = lr * math.sqrt(1.0 - hyper[BETA_2] ** t) / (1.0 - hyper[BETA_1] ** t)
+        lr = adam_rate(lr, hyper[BETA_1], hyper[BETA_2], t)
     return (
         like(params, lr),
         like(params, lr * hyper[L1]),

@@ -3,8 +3,6 @@ the device for a whole fit: ``DeviceFit`` uploads them once, trains epoch after 
 epoch one call; the host only launches kernels and uploads the epoch's row order), and
 ``pull`` copies the parameters back into the host buffers."""
 
-import math
-
 import numpy as np
 
 from .._codes import (
@@ -23,6 +21,7 @@ from .._codes import (
     RHO,
 )
 from ..layout import layer_view, n_coefs, python_twin
+from ..scalar import adam_rate
 from ._compat import cuda, require
 from .dense import backward, forward, gather_rows
 from .losses import output_delta
@@ -114,7 +113,7 @@ class DeviceFit:
             if self.opt_code == ADAM:
                 self.step += 1
                 t = self.step
-                lr = lr * math.sqrt(1.0 - hyper[BETA_2] ** t) / (1.0 - hyper[BETA_1] ** t)
+                lr = adam_rate.py_func(lr, hyper[BETA_1], hyper[BETA_2], t)
             update(
                 self.params,
                 self.grads,

@@ -25,7 +25,7 @@ class _KernelSet:
         self.lanes_loss_grad = module.lanes_loss_grad
         self.evaluate = module.evaluate
         self.perceptron_epoch = module.perceptron_epoch
-        self.make_workspace = module.make_workspace
+        self.make_workspace = importlib.import_module("fusedmlp._kernels.workspace").make_workspace
 
 
 _LOADED = {}
@@ -80,7 +80,7 @@ def train_epoch(
             opt_state,
             step,
         )
-    if "sums" in ws:
+    if ws["lanes"] > 1:
         return kern.lanes_epoch(
             params,
             units,
@@ -160,7 +160,7 @@ class _CpuTrainer:
         self.args = (params, units, act_codes, loss_code, opt_code)
         self.data = (X, data, indices, indptr, Y, sw)
         self.batch_size = batch_size
-        self.ws = self.kern.make_workspace(units, batch_size, opt_state.shape[0], params.dtype, gather, lanes=lanes)
+        self.ws = self.kern.make_workspace(units, batch_size, params.dtype, gather, lanes=lanes)
         self.state = (opt_state, step)
 
     def epoch(self, order, hyper):

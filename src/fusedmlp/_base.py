@@ -5,7 +5,6 @@ compiled call.  The parameters live in one flat buffer, ``_params``; ``coefs_`` 
 ``intercepts_`` are per-layer views into it.
 """
 
-import math
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -20,6 +19,8 @@ from sklearn.utils import check_random_state
 
 from . import _backend
 from ._backend import codes
+from ._monitor import track
+from ._schedules import _Optimizer  # also where pickles of 0.1.0 find it
 from ._sklearn_compat import (
     CallbackSupportMixin,
     Interval,
@@ -117,65 +118,6 @@ class _LayerList(list):
         if value.shape != view.shape:
             raise ValueError(f"layer {index} has shape {view.shape}, got an array of shape {value.shape}")
         view[...] = value
-
-
-class _Optimizer:
-    """Optimizer state that outlives one ``partial_fit`` call: moments, step and rate.
-
-    ``learning_rate`` is the rate of the coming epoch.  'constant', 'invscaling' and
-    'adaptive' follow scikit-learn's ``SGDOptimizer``; unlike scikit-learn, every schedule
-    applies to every first-order solver (Adam, RMSprop and AdaGrad scale their steps by it).
-    'inverse_time', 'cyclic' and 'cosine' are functions of the epoch count ``epoch``.
-    """
-
-    def __init__(self, est, n_params, dtype):
-        self.code = codes.OPTIMIZERS[est.solver]
-        self.schedule = est.learning_rate
-        self.learning_rate_init = float(est.learning_rate_init)
-        self.learning_rate = self.learning_rate_init
-        self.power_t = est.power_t
-        self.decay = est.lr_decay
-        self.max_rate = 10.0 * self.learning_rate_init if est.max_learning_rate is None else est.max_learning_rate
-        self.period = est.lr_period
-        self.max_iter = est.max_iter
-        self.epoch = 0
-        self.state = np.zeros((codes.OPTIMIZER_STATE_ROWS[self.code], n_params), dtype)
-        self.step = np.zeros(1, np.int64)
-
-    def epoch_rate(self):
-        """The learning rate of the coming epoch (recorded in ``learning_rate_curve_``)."""
-        e, lr0 = self.epoch, self.learning_rate_init
-        if self.schedule == "inverse_time":
-            self.learning_rate = lr0 / (1.0 + self.decay * e)
-        elif self.schedule == "cyclic":
-            # triangular: from the initial rate up to max_rate and back, once per period
-            period = self.period or 10
-            position = (e % period) / period
-            self.learning_rate = lr0 + (self.max_rate - lr0) * (1.0 - abs(2.0 * position - 1.0))
-        elif self.schedule == "cosine":
-            # annealed to zero over a period, then restarted
-            period = self.period or self.max_iter
-            self.learning_rate = 0.5 * lr0 * (1.0 + math.cos(math.pi * (e % period) / period))
-        return self.learning_rate
-
-    def iteration_ends(self, time_step):
-        self.epoch += 1
-        if self.schedule == "invscaling":
-            self.learning_rate = self.learning_rate_init / (time_step + 1) ** self.power_t
-
-    def trigger_stopping(self, msg, verbose):
-        if self.schedule != "adaptive":
-            if verbose:
-                print(msg + " Stopping.")
-            return True
-        if self.learning_rate <= 1e-6:
-            if verbose:
-                print(msg + " Learning rate too small. Stopping.")
-            return True
-        self.learning_rate /= 5.0
-        if verbose:
-            print(msg + " Setting learning rate to %f" % self.learning_rate)
-        return False
 
 
 class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
@@ -463,7 +405,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         grad = np.empty_like(self._params)
         params = self._params
         with _backend.fit_threads(self.n_jobs, X.shape[0]) as lanes:
-            ws = kern.make_workspace(self._units, X.shape[0], 0, dtype, gather=False, lanes=lanes)
+            ws = kern.make_workspace(self._units, X.shape[0], dtype, gather=False, lanes=lanes)
             args = (
                 params,
                 self._units,
@@ -695,7 +637,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         Xd, data, indices, indptr = self._kernel_X(X_val, dtype)
         Y = np.ascontiguousarray(np.asarray(Y_val, dtype=dtype).reshape(X_val.shape[0], -1))
         sw = np.empty(0, dtype) if sw_val is None else np.ascontiguousarray(sw_val, dtype=dtype)
-        ws = kern.make_workspace(self._units, X_val.shape[0], 0, dtype, gather=False)
+        ws = kern.make_workspace(self._units, X_val.shape[0], dtype, gather=False)
         hyper = self._hyper(0.0, dtype)
 
         def record():
@@ -723,33 +665,22 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         return record
 
     def _update_no_improvement_count(self, early_stopping):
-        tol = self._min_delta()
+        tol, count = self._min_delta(), self._no_improvement_count
         if early_stopping and self.monitor == "score":
-            last_valid_score = self.validation_scores_[-1]
-            if last_valid_score < (self.best_validation_score_ + tol):
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if last_valid_score > self.best_validation_score_:
-                self.best_validation_score_ = last_valid_score
-                np.copyto(self._best_params, self._params)
+            count, self.best_validation_score_, improved = track(
+                self.validation_scores_[-1], self.best_validation_score_, tol, count, higher_is_better=True
+            )
         elif early_stopping:
-            last_loss = self.validation_loss_curve_[-1]
-            if last_loss > self.best_validation_loss_ - tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if last_loss < self.best_validation_loss_:
-                self.best_validation_loss_ = last_loss
-                np.copyto(self._best_params, self._params)
+            count, self.best_validation_loss_, improved = track(
+                self.validation_loss_curve_[-1], self.best_validation_loss_, tol, count, higher_is_better=False
+            )
         else:
-            if self.loss_curve_[-1] > self.best_loss_ - tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
-                self.best_loss_ = self.loss_curve_[-1]
-        if self.validation_loss_curve_:
+            count, self.best_loss_, improved = track(self.loss_curve_[-1], self.best_loss_, tol, count, False)
+            improved = False  # without early stopping, the last weights are kept
+        self._no_improvement_count = count
+        if improved:
+            np.copyto(self._best_params, self._params)
+        if self.validation_loss_curve_:  # the best of what is recorded but not watched
             self.best_validation_score_ = max(self.best_validation_score_, self.validation_scores_[-1])
             self.best_validation_loss_ = min(self.best_validation_loss_, self.validation_loss_curve_[-1])
 

@@ -7,6 +7,7 @@ from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu import epoch
 from fusedmlp._kernels.forward import param_views
 from fusedmlp._kernels.forward import predict as host_predict
+from fusedmlp._kernels.workspace import make_workspace
 from tests.reference import numpy_mlp as ref
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-5)}
@@ -87,7 +88,7 @@ def split_X(X, sparse):
 def workspace(*args, **kwargs):
     """``make_workspace`` with every scratch buffer poisoned with NaN, so that a kernel
     reading memory it did not write first fails the comparison instead of passing by luck."""
-    ws = epoch.make_workspace(*args, **kwargs)
+    ws = make_workspace(*args, **kwargs)
     for name in ("acts", "deltas", "grads", "chunk_grads", "xbuf", "ybuf", "swbuf"):
         ws[name].fill(np.nan)
     return ws
@@ -97,10 +98,10 @@ def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, s
     """One ``train_epoch`` call on fresh workspaces (threaded with ``lanes > 1``); returns
     (loss, opt_state, step)."""
     gather = order.size > 0 and batch_size < X.shape[0]
-    rows = C.OPTIMIZER_STATE_ROWS[opt_code]
-    ws = workspace(net.units, batch_size, rows, net.dtype, gather, chunk=chunk, lanes=lanes)
-    if state is not None:
-        ws["opt_state"], ws["step"] = state
+    ws = workspace(net.units, batch_size, net.dtype, gather, chunk=chunk, lanes=lanes)
+    if state is None:
+        state = (np.zeros((C.OPTIMIZER_STATE_ROWS[opt_code], net.params.size), net.dtype), np.zeros(1, np.int64))
+    opt_state, step = state
     Xk, data, indices, indptr = split_X(X, sparse)
     sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
     loss = train_epoch(
@@ -120,15 +121,15 @@ def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, s
         order,
         batch_size,
         ws,
-        ws["opt_state"],
-        ws["step"],
+        opt_state,
+        step,
     )
-    return loss, ws["opt_state"], ws["step"]
+    return loss, opt_state, step
 
 
 def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None, chunk=None, lanes=1):
     """The L-BFGS objective kernel (threaded with ``lanes > 1``): (loss, gradient)."""
-    ws = workspace(net.units, X.shape[0], 0, net.dtype, False, chunk=chunk, lanes=lanes)
+    ws = workspace(net.units, X.shape[0], net.dtype, False, chunk=chunk, lanes=lanes)
     Xk, data, indices, indptr = split_X(X, sparse)
     sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
     grad = np.full_like(net.params, np.nan)

@@ -159,7 +159,8 @@ def test_subnormals_are_flushed_inside_and_the_mode_restored_after():
 @pytest.mark.parametrize("loss", ref.LOSSES)
 def test_evaluate_matches_reference_objective(loss, sparse, dtype):
     """The validation loss: the reference batch objective (L2 and L1 included), in chunks."""
-    from fusedmlp._kernels.cpu.epoch import evaluate, make_workspace
+    from fusedmlp._kernels.cpu.epoch import evaluate
+    from fusedmlp._kernels.workspace import make_workspace
     from tests.kernels.net import split_X
 
     net = Net([4, 5, 3, 2], ["tanh", "leaky_relu"], loss, dtype, seed=2)
@@ -180,7 +181,7 @@ def test_evaluate_matches_reference_objective(loss, sparse, dtype):
         huber_delta=0.5,
         l1=0.2,
     )
-    ws = make_workspace(net.units, 11, 1, dtype, gather=False, chunk=3)
+    ws = make_workspace(net.units, 11, dtype, gather=False, chunk=3)
     for w in (ws["acts"], ws["deltas"]):
         w[:] = np.nan
     value = evaluate(

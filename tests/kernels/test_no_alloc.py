@@ -32,14 +32,15 @@ def allocations(n, batch, opt, sparse, shuffled, weighted, lanes=1, units=(20, 1
     h = net.hyper()
     # workspaces are allocated by make_workspace, outside the kernel: build them, warm up,
     # then count what one more train_epoch call allocates
+    from fusedmlp._kernels.workspace import make_workspace
     from tests.kernels.net import split_X
-    ws = epoch.make_workspace(net.units, batch, C.OPTIMIZER_STATE_ROWS[opt], np.float64, True, lanes=lanes)
+    ws = make_workspace(net.units, batch, np.float64, True, lanes=lanes)
     Xk, data, indices, indptr = split_X(X, sparse)
     swk = np.empty(0) if sw is None else sw
     args = (net.params, net.units, net.act_codes, net.loss_code, opt, h, Xk, data, indices, indptr, Y, swk, order,
             batch, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"])
     args += (ws["sums"],) if lanes > 1 else ()
-    args += (ws["opt_state"], ws["step"])
+    args += (np.zeros((C.OPTIMIZER_STATE_ROWS[opt], net.params.size)), np.zeros(1, np.int64))
     kernel = epoch.lanes_epoch if lanes > 1 else epoch.train_epoch
     kernel(*args)
     before = rtsys.get_allocation_stats().alloc

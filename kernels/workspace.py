@@ -1,0 +1,61 @@
+"""Workspaces of the training kernels: NumPy buffers allocated once per fit.
+
+The kernels allocate nothing; every buffer they write is made here, sized from the layer widths
+and the batch size.
+"""
+
+import numpy as np
+
+from .forward import chunk_rows
+
+__all__ = ["make_workspace"]
+
+
+def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1):
+    """Allocate the training buffers of a fit.
+
+    Parameters
+    ----------
+    units : array of int
+        Input, hidden and output widths.
+    batch_size : int
+        Rows of the fit's batches (the whole data for L-BFGS and evaluation).
+    dtype : numpy dtype
+        The parameters' dtype.
+    gather : bool
+        Whether batches are gathered (shuffled batches smaller than the data).
+    chunk : int, optional
+        Rows processed together inside a batch (default ``chunk_rows(units)``).
+    lanes : int, default=1
+        Threads a batch is split over (the threaded kernels); 1 for the serial kernels.
+
+    Returns
+    -------
+    dict
+        ``acts``, ``deltas`` (one chunk of rows), ``grads``, ``chunk_grads`` (empty unless a
+        batch spans several chunks), ``xbuf``, ``ybuf``, ``swbuf`` (a batch of gathered rows
+        when ``gather``), ``lanes`` (the number of lanes, an int) and, with ``lanes > 1``,
+        ``sums`` (each lane's loss and weight sums); with lanes, the batch buffers get a
+        leading lane axis, each sized for a lane's share of a batch.
+    """
+    units = np.asarray(units, dtype=np.int64)
+    width = int(units[1:].sum())
+    n_param = int((units[:-1] * units[1:]).sum() + units[1:].sum())
+    lanes = lanes if batch_size > 1 else 1  # the per-sample kernel has no lanes
+    rows = -(-batch_size // lanes)
+    chunk = min(rows, chunk or chunk_rows(units))
+    gathered = rows if gather else 0
+    shape = (lanes,) if lanes > 1 else ()
+    ws = dict(
+        acts=np.empty(shape + (chunk * width,), dtype),
+        deltas=np.empty(shape + (chunk * width,), dtype),
+        grads=np.empty(shape + (n_param,), dtype),
+        chunk_grads=np.empty(shape + (n_param if rows > chunk else 0,), dtype),
+        xbuf=np.empty(shape + (gathered * int(units[0]),), dtype),
+        ybuf=np.empty(shape + (gathered * int(units[-1]),), dtype),
+        swbuf=np.empty(shape + (gathered,), dtype),
+        lanes=lanes,
+    )
+    if lanes > 1:
+        ws["sums"] = np.empty((lanes, 2))
+    return ws

@@ -1,0 +1,73 @@
+"""Learning-rate schedules and the optimizer state that outlives one ``partial_fit`` call.
+
+Pure Python: the rate of each epoch is computed here and reaches the kernels as a number.
+'constant', 'invscaling' and 'adaptive' follow scikit-learn's ``SGDOptimizer``; unlike
+scikit-learn, every schedule applies to every first-order solver.
+"""
+
+import math
+
+import numpy as np
+
+from ._backend import codes
+
+__all__ = ["_Optimizer"]
+
+
+class _Optimizer:
+    """Optimizer state that outlives one ``partial_fit`` call: moments, step and rate.
+
+    ``learning_rate`` is the rate of the coming epoch.  'constant', 'invscaling' and
+    'adaptive' follow scikit-learn's ``SGDOptimizer``; unlike scikit-learn, every schedule
+    applies to every first-order solver (Adam, RMSprop and AdaGrad scale their steps by it).
+    'inverse_time', 'cyclic' and 'cosine' are functions of the epoch count ``epoch``.
+    """
+
+    def __init__(self, est, n_params, dtype):
+        self.code = codes.OPTIMIZERS[est.solver]
+        self.schedule = est.learning_rate
+        self.learning_rate_init = float(est.learning_rate_init)
+        self.learning_rate = self.learning_rate_init
+        self.power_t = est.power_t
+        self.decay = est.lr_decay
+        self.max_rate = 10.0 * self.learning_rate_init if est.max_learning_rate is None else est.max_learning_rate
+        self.period = est.lr_period
+        self.max_iter = est.max_iter
+        self.epoch = 0
+        self.state = np.zeros((codes.OPTIMIZER_STATE_ROWS[self.code], n_params), dtype)
+        self.step = np.zeros(1, np.int64)
+
+    def epoch_rate(self):
+        """The learning rate of the coming epoch (recorded in ``learning_rate_curve_``)."""
+        e, lr0 = self.epoch, self.learning_rate_init
+        if self.schedule == "inverse_time":
+            self.learning_rate = lr0 / (1.0 + self.decay * e)
+        elif self.schedule == "cyclic":
+            # triangular: from the initial rate up to max_rate and back, once per period
+            period = self.period or 10
+            position = (e % period) / period
+            self.learning_rate = lr0 + (self.max_rate - lr0) * (1.0 - abs(2.0 * position - 1.0))
+        elif self.schedule == "cosine":
+            # annealed to zero over a period, then restarted
+            period = self.period or self.max_iter
+            self.learning_rate = 0.5 * lr0 * (1.0 + math.cos(math.pi * (e % period) / period))
+        return self.learning_rate
+
+    def iteration_ends(self, time_step):
+        self.epoch += 1
+        if self.schedule == "invscaling":
+            self.learning_rate = self.learning_rate_init / (time_step + 1) ** self.power_t
+
+    def trigger_stopping(self, msg, verbose):
+        if self.schedule != "adaptive":
+            if verbose:
+                print(msg + " Stopping.")
+            return True
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + " Setting learning rate to %f" % self.learning_rate)
+        return False
