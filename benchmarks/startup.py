@@ -1,11 +1,11 @@
 """Start-up in fresh processes: import plus a first fit (or an unpickled model's first
 predictions), next to scikit-learn doing the same, in three states of the kernel cache:
 
-- no cache: an empty ``NUMBA_CACHE_DIR``, so every kernel compiles;
-- warm: the same folder again, holding what the first run compiled;
-- installed: the package's own cache (``NUMBA_CACHE_DIR`` unset), which a wheel built by
-  ``pip install .`` carries compiled (``setup.py``); a source or editable install has only
-  what earlier runs left there.
+- no cache: ``FUSEDMLP_NUMBA_CACHE=0``, so every kernel compiles;
+- installed: the package's own cache, which a wheel built by ``pip install .`` carries
+  compiled (``setup.py``); a source or editable install has only what earlier runs left;
+- warm: a ``NUMBA_CACHE_DIR`` that a first run filled (or, when the package ships its
+  kernels, found them missing and read the package's).
 
     python benchmarks/startup.py            # prints a markdown table
     python benchmarks/startup.py --rounds 3 # warm runs per row (median)
@@ -73,17 +73,17 @@ def _run(code, env):
 
 
 def _states(code, rounds):
-    """Seconds with no cache, with a warm cache and with the installed package's cache."""
+    """Seconds with no cache, with the installed package's cache and with a warm cache."""
     cache = Path(tempfile.mkdtemp(prefix="fusedmlp-startup-"))
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
     installed = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "FUSEDMLP_NUMBA_CACHE")}
     try:
-        cold = _run(code, env)
-        warm = statistics.median(_run(code, env) for _ in range(rounds))
+        cold = _run(code, dict(installed, FUSEDMLP_NUMBA_CACHE="0"))
         shipped = _run(code, installed)
+        _run(code, dict(installed, NUMBA_CACHE_DIR=str(cache)))
+        warm = statistics.median(_run(code, dict(installed, NUMBA_CACHE_DIR=str(cache))) for _ in range(rounds))
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    return cold, warm, shipped
+    return cold, shipped, warm
 
 
 def _predict_model(path, module):
@@ -100,7 +100,7 @@ def _predict_model(path, module):
 
 
 def measure(rounds=1):
-    """Rows ``(name, no cache, warm cache, installed cache, scikit-learn)`` in seconds."""
+    """Rows ``(name, no cache, installed cache, warm cache, scikit-learn)`` in seconds."""
     rows = []
     for name, prepare, estimator in CONFIGS:
         ours = FIT.format(module="fusedmlp", prepare=prepare, estimator=estimator)
@@ -126,13 +126,13 @@ def measure(rounds=1):
 
 def render(rows):
     lines = [
-        "| fresh process | no cache | warm cache | installed cache | scikit-learn | no cache - sklearn "
+        "| fresh process | no cache | installed cache | warm cache | scikit-learn | no cache - sklearn "
         "| installed - sklearn |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, cold, warm, shipped, skl in rows:
+    for name, cold, shipped, warm, skl in rows:
         lines.append(
-            f"| {name} | {cold:.2f} s | {warm:.2f} s | {shipped:.2f} s | {skl:.2f} s | {cold - skl:+.2f} s "
+            f"| {name} | {cold:.2f} s | {shipped:.2f} s | {warm:.2f} s | {skl:.2f} s | {cold - skl:+.2f} s "
             f"| {shipped - skl:+.2f} s |"
         )
     return "\n".join(lines)

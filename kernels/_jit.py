@@ -164,13 +164,40 @@ if _LOCATORS[0] not in _IMPL._locator_classes:
 # warning; a later successful save repairs the entry.
 
 
+class _ShippedCacheImpl(caching.FunctionCache._impl_class):
+    _locator_classes = [_KernelInTreeLocator]
+
+
+class _ShippedFunctionCache(caching.FunctionCache):
+    """The cache beside the installed package (which a wheel carries compiled, ``_prebuild``)."""
+
+    _impl_class = _ShippedCacheImpl
+
+
 class _SafeFunctionCache(caching.FunctionCache):
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        # Where the cache lives elsewhere (NUMBA_CACHE_DIR, an unwritable package folder), a
+        # miss there still reads what the package ships, instead of compiling.
+        self._shipped = None
+        if not isinstance(self._impl.locator, _KernelInTreeLocator):
+            try:
+                self._shipped = _ShippedFunctionCache(py_func)
+            except Exception:  # no readable package cache: nothing shipped to fall back on
+                pass
+
     def load_overload(self, sig, target_context):
         try:
-            return super().load_overload(sig, target_context)
+            result = super().load_overload(sig, target_context)
         except Exception as exc:  # any unreadable entry: compile instead
             _cache_warning("read", f" in {self._cache_path}", exc)
-            return None
+            result = None
+        if result is None and self._shipped is not None:
+            try:
+                result = self._shipped.load_overload(sig, target_context)
+            except Exception:  # a damaged shipped entry: compile (and cache where configured)
+                result = None
+        return result
 
     def save_overload(self, sig, data):
         try:

@@ -175,7 +175,17 @@ def compile_all(dtype):
     )
     single = np.array([3, 1], np.int64)
     epoch.perceptron_epoch(
-        np.zeros(4, dtype), single, X, data, indices, indptr, Y[:, :1], order, 1.0, True, np.empty(1, dtype)
+        np.zeros(4, dtype),
+        single,
+        X,
+        data,
+        indices,
+        indptr,
+        np.ascontiguousarray(Y[:, :1]),
+        order,
+        1.0,
+        True,
+        np.empty(1, dtype),
     )
     return KERNELS
 

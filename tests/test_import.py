@@ -281,7 +281,7 @@ print(json.dumps(misses))
 """
 
 
-def test_an_installed_wheel_carries_compiled_kernels():
+def test_an_installed_wheel_carries_compiled_kernels(tmp_path):
     """``pip install .`` compiles the kernels into the wheel (setup.py): a fresh process's
     first fits, in every configuration that has code of its own, load them all."""
     record = Path(fusedmlp._kernels.__file__).parent / "_prebuilt.json"
@@ -300,3 +300,16 @@ def test_an_installed_wheel_carries_compiled_kernels():
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {name: 0 for name in built["kernels"]}
+
+
+@needs_jit
+def test_a_cache_folder_elsewhere_falls_back_on_the_packages_own_cache(tmp_path):
+    """With ``NUMBA_CACHE_DIR`` set, kernels it lacks load from the package's ``__pycache__``
+    (where a wheel carries them) instead of compiling; it is only read."""
+    site = _copy_package(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "FUSEDMLP_NUMBA_CACHE")}
+    assert _fit(site, env)["misses"] >= 1  # compiles into the copy's own __pycache__
+    shipped = sorted(p.name for p in (site / "fusedmlp" / "_kernels").rglob("*.nb*"))
+    assert _fit(site, dict(env, NUMBA_CACHE_DIR=str(tmp_path / "elsewhere"))) == {"hits": 1, "misses": 0}
+    assert sorted(p.name for p in (site / "fusedmlp" / "_kernels").rglob("*.nb*")) == shipped
+    assert not list((tmp_path / "elsewhere").rglob("*.nbc"))
