@@ -31,11 +31,13 @@ runpy.run_module("fusedmlp._kernels._prebuild", run_name="__main__")
 class BuildWithKernels(build_py):
     def run(self):
         super().run()
+        package = str(Path(self.build_lib, "fusedmlp").resolve())
+        # setuptools keeps its build folder between builds: drop an earlier build's kernels
+        for stale in Path(package, "_kernels").rglob("__pycache__"):
+            shutil.rmtree(stale)
+        Path(package, "_kernels", "_prebuilt.json").unlink(missing_ok=True)
         if getattr(self, "editable_mode", False) or os.environ.get("FUSEDMLP_PREBUILD", "1") == "0":
             return
-        package = str(Path(self.build_lib, "fusedmlp").resolve())
-        for stale in Path(package, "_kernels").rglob("__pycache__"):  # from an earlier build
-            shutil.rmtree(stale)
         env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
         env.update(FUSEDMLP_NUMBA_CACHE="1", PYTHONDONTWRITEBYTECODE="1")
         # one process per dtype, then the record of both
