@@ -229,6 +229,59 @@ def test_bad_validation_data_is_a_clear_error():
             MLPClassifier(max_iter=2).fit(X, y, validation_data=(X[:, :3], y))
 
 
+def _validation_cases():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    Y2 = np.c_[y == 0, y == 2].astype(int)  # multilabel
+    reg = np.c_[X[:, 0], X[:, 1]]
+    return [
+        # (estimator, X, y, validation_data, message)
+        (MLPClassifier(), X, y, (X[:20], np.r_[y[:19], 7]), r"labels not seen in training: \[7\]"),
+        (MLPClassifier(), X, y, (X[:20], names[:20]), "holds strings but the training labels are numbers"),
+        (MLPClassifier(), X, names, (X[:20], y[:20]), "holds numbers but the training labels are strings"),
+        (MLPClassifier(), X, names, (X[:20], np.r_[names[:19], ["rose"]]), r"not seen in training: \['rose'\]"),
+        (MLPClassifier(), X, y.astype(float), (X[:20], np.r_[y[:19], np.nan]), "NaN or infinity"),
+        (MLPClassifier(), X, y, (X[:20], Y2[:20]), "must be 1-D class labels"),
+        (MLPClassifier(), X, Y2, (X[:20], y[:20]), "label-indicator matrix with 2 columns"),
+        (MLPClassifier(), X, Y2, (X[:20], 2 * Y2[:20]), "only 0 and 1"),
+        (MLPClassifier(), X, y, (X[:20], y[:20], np.ones(19)), "sample_weight"),
+        (MLPClassifier(), X, y, (X[:20], y[:20], np.r_[np.ones(19), np.inf]), "infinity"),
+        (MLPClassifier(), X, y, (np.r_[X[:19], [[np.nan] * 4]], y[:20]), "NaN"),
+        (MLPRegressor(), X, reg, (X[:20], reg[:20, 0]), r"1 output\(s\).*trained on 2"),
+        (MLPRegressor(), X, reg[:, 0], (X[:20], reg[:20]), r"2 output\(s\).*trained on 1"),
+        (MLPRegressor(), X, reg[:, 0], (X[:20], np.r_[reg[:19, 0], np.inf]), "infinity"),
+        (MLPRegressor(loss="poisson"), X, X[:, 0], (X[:20], -X[:20, 0]), "non-negative"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(15))
+def test_validation_targets_are_checked_against_the_training_ones_before_training(case, monkeypatch):
+    est, X, y, validation_data, message = _validation_cases()[case]
+    from fusedmlp import _backend
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking validation_data")
+
+    monkeypatch.setattr(_backend, "trainer", no_training)
+    with pytest.raises(ValueError, match=message):
+        est.set_params(max_iter=3).fit(X, y, validation_data=validation_data)
+
+
+def test_good_validation_targets_still_pass():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = MLPClassifier(max_iter=3, random_state=0).fit(X, names, validation_data=(X[:30], names[:30, None]))
+        assert len(est.validation_scores_) == 3
+        assert est.validation_scores_[-1] == est.score(X[:30], names[:30])  # the last epoch's weights
+        MLPRegressor(max_iter=3).fit(X, X[:, :2], validation_data=(X[:10], X[:10, :2]))
+
+
 def test_dropout_reduces_the_train_validation_gap_on_an_overfitting_set():
     from sklearn.metrics import log_loss
 

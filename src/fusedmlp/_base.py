@@ -180,6 +180,11 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         """Targets as the user gives them (labels, values) from 2-D training targets."""
 
     @abstractmethod
+    def _validation_targets(self, y):
+        """``y_val`` of ``validation_data`` checked against the training targets (labels in
+        ``classes_``, the number of outputs, finite values); raises ``ValueError``."""
+
+    @abstractmethod
     def _score(self, X, y, sample_weight=None):
         """Validation score used by early stopping (no input validation)."""
 
@@ -614,8 +619,10 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         X_val, y_val = validation_data[0], validation_data[1]
         X_val = self._validate_X_predict(X_val)
         y_val = np.asarray(y_val)
-        if y_val.shape[0] != X_val.shape[0]:
-            raise ValueError(f"validation_data has {X_val.shape[0]} samples in X_val but {y_val.shape[0]} in y_val.")
+        if y_val.ndim == 0 or y_val.shape[0] != X_val.shape[0]:
+            n_y = "a scalar" if y_val.ndim == 0 else y_val.shape[0]
+            raise ValueError(f"validation_data has {X_val.shape[0]} samples in X_val but {n_y} in y_val.")
+        y_val = self._validation_targets(y_val)
         Y_val = self._training_targets(y_val)
         sw_val = None
         if len(validation_data) == 3 and validation_data[2] is not None:

@@ -343,6 +343,39 @@ default='constant'
     def _training_targets(self, y):
         return self._label_binarizer.transform(y)
 
+    def _validation_targets(self, y):
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            if y.ndim != 2 or y.shape[1] != self.n_outputs_:
+                raise ValueError(
+                    f"validation_data's y_val must be a label-indicator matrix with {self.n_outputs_} columns, like "
+                    f"the training targets; got shape {y.shape}."
+                )
+            if not np.isin(y, (0, 1)).all():
+                raise ValueError("validation_data's y_val must hold only 0 and 1, like the training label indicators.")
+            return y
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(
+                f"validation_data's y_val must be 1-D class labels, like the training labels; got shape {y.shape}."
+            )
+        textual = {np.asarray(a).dtype.kind in "OSU" for a in (y, self.classes_)}
+        if len(textual) > 1:
+            kinds = ("strings", "numbers") if np.asarray(y).dtype.kind in "OSU" else ("numbers", "strings")
+            raise ValueError(
+                f"validation_data's y_val holds {kinds[0]} but the training labels are {kinds[1]} "
+                f"(classes_ = {self.classes_.tolist()})."
+            )
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError("validation_data's y_val contains NaN or infinity.")
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"validation_data's y_val has labels not seen in training: {unknown[:10].tolist()}; classes_ = "
+                f"{self.classes_.tolist()}."
+            )
+        return y
+
     def _training_labels(self, Y):
         return self._label_binarizer.inverse_transform(Y)
 

@@ -7,7 +7,7 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import column_or_1d
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._backend import codes
 from ._base import BaseFusedMLP, document_extensions
@@ -295,6 +295,20 @@ default='constant'
         """
         check_is_fitted(self)
         return self._predict(X)
+
+    def _validation_targets(self, y):
+        y = check_array(y, ensure_2d=False, dtype="numeric", input_name="validation_data's y_val")
+        if y.ndim == 2 and y.shape[1] == 1 and self.n_outputs_ == 1:
+            y = y.ravel()
+        outputs = 1 if y.ndim == 1 else y.shape[1]
+        if y.ndim > 2 or outputs != self.n_outputs_ or (y.ndim == 2 and self.n_outputs_ == 1):
+            raise ValueError(
+                f"validation_data's y_val has {outputs} output(s) (shape {y.shape}) but the model was trained on "
+                f"{self.n_outputs_}."
+            )
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError("loss='poisson' requires non-negative targets: validation_data's y_val has negatives.")
+        return y
 
     def _training_targets(self, y):
         return np.asarray(y, dtype=float).reshape(y.shape[0], -1)
