@@ -57,3 +57,29 @@ def test_public_estimators_document_every_parameter_in_order():
         signature = list(inspect.signature(cls).parameters)
         documented = [name for name in re.findall(r"^    (\w+) : ", cls.__doc__, re.M) if name in signature]
         assert documented == signature, cls.__name__
+
+
+def test_docstrings_list_exactly_the_solvers_activations_and_losses_the_parameters_accept():
+    import fusedmlp
+
+    def options(cls, name):
+        for constraint in cls._parameter_constraints[name]:
+            if hasattr(constraint, "options"):
+                return set(constraint.options)
+        raise AssertionError(name)
+
+    def documented(cls, name):
+        match = re.search(rf"^    {name} : \{{([^}}]*)\}}", cls.__doc__, re.M)
+        assert match, (cls.__name__, name)
+        return set(re.findall(r"'(\w+)'", match.group(1)))
+
+    for cls in (fusedmlp.MLPClassifier, fusedmlp.MLPRegressor):
+        for name in ("solver", "activation", "learning_rate"):
+            assert documented(cls, name) == options(cls, name), (cls.__name__, name)
+        summary = cls.__doc__.split("Parameters")[0]
+        for solver in ("L-BFGS", "SGD", "Adam", "RMSprop", "AdaGrad"):
+            assert solver in summary, (cls.__name__, solver)
+    assert documented(fusedmlp.MLPRegressor, "loss") == options(fusedmlp.MLPRegressor, "loss")
+    summary = fusedmlp.MLPRegressor.__doc__.split("Parameters")[0]
+    for loss in ("squared error", "Poisson", "absolute error", "Huber"):
+        assert loss in summary, loss

@@ -128,6 +128,11 @@ def test_bad_parameters_and_predict_shape():
         MLPClassifier(hidden_layer_sizes=(3, 0)).fit(X, y)
     with pytest.raises(ValueError, match="learning_rate_init"):
         MLPClassifier(learning_rate_init=-1).fit(X, y)
+    # n_jobs=0 has no meaning (joblib refuses it deep inside a fit): refused up front
+    with pytest.raises(ValueError, match=r"'n_jobs' parameter of MLPRegressor must be None, an int in the range"):
+        MLPRegressor(n_jobs=0).fit(X, X[:, 0])
+    for n_jobs in (None, -1, 1, 2):
+        MLPClassifier(n_jobs=n_jobs, max_iter=1).fit(X, y)
     clf = MLPClassifier(max_iter=3).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :3])

@@ -159,7 +159,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         "min_delta": [None, Interval(Real, 0, None, closed="left")],
         "restore_best_weights": ["boolean"],
         "device": [StrOptions({"cpu", "cuda"})],
-        "n_jobs": [None, Integral],
+        "n_jobs": [None, Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left")],
     }
 
     # ------------------------------------------------------------------ subclass hooks

@@ -28,7 +28,7 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
     parameters, defaults, fitted attributes and results (for a given ``random_state`` the same
     initial weights and batch order), trained by Numba kernels that fuse the forward pass, the
     backward pass and the optimizer update of a whole epoch into one compiled call.  It
-    optimizes the log-loss with L-BFGS, SGD or Adam.
+    optimizes the log-loss with L-BFGS, SGD (with momentum), Adam, RMSprop or AdaGrad.
 
     Parameters
     ----------
@@ -37,7 +37,8 @@ class MLPClassifier(ClassifierMixin, BaseFusedMLP):
     activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu'} or list, default='relu'
         Activation function of the hidden layers, or a list with one per hidden layer.
     solver : {'lbfgs', 'sgd', 'adam', 'rmsprop', 'adagrad'}, default='adam'
-        The weight optimizer: quasi-Newton L-BFGS, stochastic gradient descent or Adam.
+        The weight optimizer: quasi-Newton L-BFGS, stochastic gradient descent (with
+        ``momentum``), Adam, RMSprop (``rho``) or AdaGrad.
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the sample size (or the sum of sample weights)
         of each batch.
@@ -79,7 +80,7 @@ default='constant'
     beta_2 : float, default=0.999
         Decay rate of Adam's second-moment estimate.
     epsilon : float, default=1e-8
-        Numerical-stability term of Adam.
+        Numerical-stability term of Adam, RMSprop and AdaGrad.
     n_iter_no_change : int, default=10
         Number of epochs without an improvement of ``tol`` before stopping.
     max_fun : int, default=15000

@@ -20,8 +20,9 @@ class MLPRegressor(RegressorMixin, BaseFusedMLP):
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`: the same
     parameters, defaults, fitted attributes and results, trained by Numba kernels that fuse
     the forward pass, the backward pass and the optimizer update of a whole epoch into one
-    compiled call.  It optimizes the (half) squared error or the half Poisson deviance with
-    L-BFGS, SGD or Adam; multi-output targets are supported.
+    compiled call.  It optimizes the (half) squared error, the half Poisson deviance, the
+    absolute error or Huber's loss with L-BFGS, SGD (with momentum), Adam, RMSprop or
+    AdaGrad; multi-output targets are supported.
 
     Parameters
     ----------
@@ -34,7 +35,8 @@ class MLPRegressor(RegressorMixin, BaseFusedMLP):
     activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu'} or list, default='relu'
         Activation function of the hidden layers, or a list with one per hidden layer.
     solver : {'lbfgs', 'sgd', 'adam', 'rmsprop', 'adagrad'}, default='adam'
-        The weight optimizer: quasi-Newton L-BFGS, stochastic gradient descent or Adam.
+        The weight optimizer: quasi-Newton L-BFGS, stochastic gradient descent (with
+        ``momentum``), Adam, RMSprop (``rho``) or AdaGrad.
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the sample size (or the sum of sample weights)
         of each batch.
@@ -76,7 +78,7 @@ default='constant'
     beta_2 : float, default=0.999
         Decay rate of Adam's second-moment estimate.
     epsilon : float, default=1e-8
-        Numerical-stability term of Adam.
+        Numerical-stability term of Adam, RMSprop and AdaGrad.
     n_iter_no_change : int, default=10
         Number of epochs without an improvement of ``tol`` before stopping.
     max_fun : int, default=15000
