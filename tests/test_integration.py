@@ -161,6 +161,38 @@ def test_divergence_is_reported_not_silent():
         MLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=50, random_state=0).fit(X * 1e6, y * 1e6)
 
 
+def test_a_diverging_fit_with_early_stopping_keeps_its_best_weights():
+    # scikit-learn 1.9's test_mlp_diverging_loss: no error, the last validation score NaN
+    X, y = load_iris(return_X_y=True)
+    kw = dict(
+        hidden_layer_sizes=100,
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1,
+        max_iter=20,
+        early_stopping=True,
+        n_iter_no_change=10,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="weights of the best validation epoch are kept"):
+        est = MLPRegressor(**kw).fit(X, y)
+    assert np.isnan(est.validation_scores_[-1]) and isinstance(est.validation_scores_[-1], float)
+    assert not np.isfinite(est.loss_curve_[-1]) and np.isfinite(est._params).all()
+    best = int(np.nanargmax(est.validation_scores_))
+    assert est.best_validation_score_ == est.validation_scores_[best]
+    with warnings.catch_warnings():  # the same fit, stopped right after its best epoch
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        shorter = MLPRegressor(**dict(kw, max_iter=best + 1)).fit(X, y)
+    np.testing.assert_array_equal(est._params, shorter._params)
+    with pytest.raises(ValueError, match="non-finite"):  # keeping the last weights: they are not finite
+        MLPRegressor(restore_best_weights=False, **kw).fit(X, y)
+
+
+def test_the_stratified_split_names_the_too_rare_class_as_scikit_learn_does():
+    with pytest.raises(ValueError, match=r"Classes with too few members are: \['True'\]"):
+        MLPClassifier(early_stopping=True).fit([[1, 2], [2, 3], [3, 4], [4, 5]], [0, 0, 0, 1])
+
+
 @pytest.mark.parametrize("batch_size, kernel", [(32, "train_epoch"), (1, "stochastic_epoch")])
 def test_one_compiled_call_per_epoch(monkeypatch, batch_size, kernel):
     X, y = load_iris(return_X_y=True)

@@ -469,7 +469,8 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
             val = self._validation_set(validation_data, dtype)
         elif early_stopping:
             # don't stratify in multilabel classification
-            stratify = y if (is_classifier(self) and self.n_outputs_ == 1) else None
+            # as scikit-learn: binary targets as booleans, so a split error names the class True
+            stratify = y.astype(bool) if (is_classifier(self) and self.n_outputs_ == 1) else None
             arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
             split = train_test_split(
                 *arrays, random_state=self._random_state, test_size=self.validation_fraction, stratify=stratify
@@ -558,7 +559,8 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                     self.loss_curve_.append(self.loss_)
                     if self.verbose:
                         print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-                    if not np.isfinite(self.loss_):
+                    diverged = not np.isfinite(self.loss_)
+                    if diverged and not (early_stopping and self.restore_best_weights):
                         raise ValueError(
                             _NON_FINITE + f" The training loss became {self.loss_} in epoch {self.n_iter_}."
                         )
@@ -568,6 +570,15 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                     if record_validation is not None:
                         record_validation()
                     self._update_no_improvement_count(early_stopping)
+                    if diverged:
+                        # as scikit-learn: early stopping ends a diverging fit with its best
+                        # weights (the last validation score is NaN); no later epoch can recover
+                        warnings.warn(
+                            f"The training loss became {self.loss_} in epoch {self.n_iter_}: training stopped, "
+                            "and the weights of the best validation epoch are kept.",
+                            ConvergenceWarning,
+                        )
+                        break
                     opt.iteration_ends(self.t_)
                     if callbacks is not None and task.call_on_fit_task_end(
                         estimator=self,
