@@ -19,7 +19,7 @@ for rate in (0.0, 0.8):
     train, val = log_loss(y_train, clf.predict_proba(X_train)), log_loss(y_val, clf.predict_proba(X_val))
     print(f"dropout {rate}: training loss {train:.3f}, validation loss {val:.3f}, gap {val - train:.3f}")
 
-for name, kw in (("L2 alpha=1", dict(alpha=1.0)), ("L1 l1=1", dict(alpha=0.0, l1=1.0))):
+for name, kw in (("L2 alpha=1", dict(alpha=1.0)), ("L1 l1=0.01", dict(alpha=0.0, l1=0.01))):
     clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01, random_state=0, **kw)
     clf.fit(X_train, y_train)
     zero = np.mean(clf.coefs_[0] == 0)

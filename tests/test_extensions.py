@@ -30,23 +30,37 @@ def test_l1_drives_weights_to_exactly_zero_where_l2_does_not():
     X = np.hstack([X, rng.randn(X.shape[0], 10)])  # ten irrelevant features
     kw = dict(hidden_layer_sizes=(16,), max_iter=60, random_state=0, learning_rate_init=0.01)
     l2 = MLPClassifier(alpha=1.0, **kw).fit(X, y)
-    l1 = MLPClassifier(alpha=0.0, l1=1.0, **kw).fit(X, y)
+    l1 = MLPClassifier(alpha=0.0, l1=0.01, **kw).fit(X, y)
     assert np.count_nonzero(l2.coefs_[0] == 0) == 0
     assert np.mean(l1.coefs_[0] == 0) > 0.3
     assert np.mean(l1.coefs_[0][10:] == 0) > np.mean(l1.coefs_[0][:10] == 0)  # the noise goes first
     assert l1.score(X, y) > 0.8
 
 
+@pytest.mark.parametrize("solver, zeros", [("adam", 0.5), ("sgd", 0.05)])
+def test_l1_at_the_courses_scale_sparsifies_and_keeps_accuracy(solver, zeros):
+    """``l1=0.01`` is the lambda of ``mean loss + lambda * sum|w|`` (Keras' ``l1(0.01)``): it
+    zeroes a good share of the first layer while the accuracy stays high."""
+    X, y = make_classification(n_samples=1500, n_features=20, n_informative=8, random_state=0)
+    kw = dict(hidden_layer_sizes=(32,), alpha=0.0, learning_rate_init=0.01, max_iter=100, solver=solver)
+    for seed in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est = MLPClassifier(l1=0.01, random_state=seed, **kw).fit(X, y)
+        assert np.mean(est.coefs_[0] == 0) > zeros, seed
+        assert est.score(X, y) > 0.9, seed
+
+
 @pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop", "adagrad"])
 def test_l1_in_every_batch_mode_keeps_zeros_exact(solver):
     X, y = _classification(n=60)
     for batch_size in (1, 16, 60):
-        # l1, like alpha, is divided by the batch's weight: the same strength per sample
+        # l1 is on the mean loss: the same strength at every batch size
         est = MLPClassifier(
             hidden_layer_sizes=(8,),
             solver=solver,
             batch_size=batch_size,
-            l1=2.0 * batch_size,
+            l1=2.0,
             alpha=0.0,
             max_iter=5,
             learning_rate_init=0.05,

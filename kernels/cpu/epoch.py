@@ -748,7 +748,7 @@ def evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indpt
         sw_sum += _weight_sum(swb, m)
     pen = 0.0
     for j in range(n_coefs(units)):
-        pen += penalty(params[j], hyper[ALPHA], hyper[L1])
+        pen += penalty(params[j], hyper[ALPHA], hyper[L1] * sw_sum)  # L1 is on the mean loss
     result = (loss + pen) / sw_sum
     restore_fp_mode(mode)
     return result

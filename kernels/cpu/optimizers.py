@@ -3,11 +3,14 @@
 ``grads`` holds the raw batch gradient (``A^T D`` and column sums of ``D``).  For each
 parameter the pass forms ``g = (raw + alpha * p) / sw_sum`` (L2 on coefficients only, scaled as
 scikit-learn does), applies the optimizer's element step from ``scalar.py``, then L1 as a
-proximal step in the optimizer's own metric: soft-thresholding by ``rate * l1 / sw_sum``,
-where ``rate`` is the step size the parameter just got (SGD: ``lr``; Adam, RMSprop and
-AdaGrad: their per-parameter ``lr / (sqrt(v) + eps)``).  That gives exact zeros.  It returns
-the penalty of the coefficients *before* the step, ``alpha/2 ||W||^2 + l1 ||W||_1``, which
-the reported loss needs.
+proximal step in the optimizer's own metric: soft-thresholding by ``rate * l1``, where
+``rate`` is the step size the parameter just got (SGD: ``lr``; Adam, RMSprop and AdaGrad:
+their per-parameter ``lr / (sqrt(v) + eps)``).  That gives exact zeros.  ``l1`` is the
+strength on the *mean* loss (the objective is ``(weighted loss sum + alpha/2 ||W||^2) /
+sw_sum + l1 ||W||_1``, as Keras, PyTorch and scikit-learn's linear models put it), while
+``alpha`` keeps scikit-learn's MLP scale.  It returns the penalty of the coefficients *before*
+the step on the scale of the weighted loss sum, ``alpha/2 ||W||^2 + sw_sum * l1 ||W||_1``,
+which the reported loss needs.
 
 Coefficients come first in the buffer (``layout.py``), so the pass is two branch-free loops:
 ``[0, n_coef)`` with the penalties and ``[n_coef, n_params)`` without.
@@ -34,9 +37,11 @@ def penalty(p, alpha, l1):
 
 @jit_kernel
 def regularized_gradient(params, grads, n_coef, alpha, l1, inv_sw, out):
-    """``out = (grads + alpha * coefs + l1 * sign(coefs)) / sw_sum``; return the penalty.
+    """``out = (grads + alpha * coefs) / sw_sum + l1 * sign(coefs)``; return the penalty.
 
-    The L-BFGS objective's gradient (L1 by its subgradient, zero at zero).  Mutates ``out``.
+    The L-BFGS objective's gradient (L1 by its subgradient, zero at zero).  The penalty is on
+    the scale of the weighted loss sum: ``alpha/2 ||W||^2 + sw_sum * l1 ||W||_1``.  Mutates
+    ``out``.
     """
     a = like(params, alpha)
     b = like(params, l1)
@@ -45,9 +50,9 @@ def regularized_gradient(params, grads, n_coef, alpha, l1, inv_sw, out):
     pen = 0.0
     for j in range(n_coef):
         p = params[j]
-        pen += penalty(p, alpha, l1)
+        pen += penalty(p, alpha, l1 / inv_sw)
         sign = like(params, 1.0) if p > 0 else (like(params, -1.0) if p < 0 else zero)
-        out[j] = (grads[j] + a * p + b * sign) * inv_sw
+        out[j] = (grads[j] + a * p) * inv_sw + b * sign
     for j in range(n_coef, params.shape[0]):
         out[j] = grads[j] * inv_sw
     return pen
@@ -155,10 +160,8 @@ def update(params, grads, opt_state, step, opt_code, hyper, n_coef, inv_sw):
         sq = _adagrad(params, grads, s, 0, n_coef, alpha, inv_sw, lr, eps)
         _adagrad(params, grads, s, n_coef, n, zero, inv_sw, lr, eps)
     if l1 > 0:
-        _prox(
-            params, opt_state[opt_state.shape[0] - 1], 0, n_coef, like(params, rate * l1 * inv_sw), eps, opt_code != SGD
-        )
-    return 0.5 * hyper[ALPHA] * sq + l1 * ab
+        _prox(params, opt_state[opt_state.shape[0] - 1], 0, n_coef, like(params, rate * l1), eps, opt_code != SGD)
+    return 0.5 * hyper[ALPHA] * sq + l1 * ab / inv_sw
 
 
 # --- fused gradient-and-step for one sample (batch size 1) --------------------------------
@@ -316,7 +319,7 @@ def update_outer(
             False,
         )
     _row_step(b, s0_b, s1_b, like(W, 1.0), d, zero, inv_sw, opt_code, nesterov, k)
-    return 0.5 * alpha * sq + l1 * ab
+    return 0.5 * alpha * sq + l1 * ab / inv_sw
 
 
 @jit_inline
@@ -345,7 +348,7 @@ def _outer_rows(
     zero = like(W, 0.0)
     sparse = x.shape[0] == 0
     fuse = z_next.shape[0] > 0
-    thr = k[1] * inv_sw
+    thr = k[1]
     sq = 0.0
     ab = 0.0
     nz = lo

@@ -24,7 +24,7 @@ def _update(params, grads, m, v, n_coef, opt_code, lr, momentum, nesterov, b1, b
         coef = j < n_coef
         a = alpha if coef else 0.0
         if coef:
-            pen += 0.5 * alpha * p * p + l1 * abs(p)
+            pen += 0.5 * alpha * p * p + l1 * abs(p) * sums[1]  # on the weighted loss sum's scale
         g = (grads[j] + a * p) * inv_sw
         rate = lr
         if opt_code == SGD:
@@ -39,7 +39,7 @@ def _update(params, grads, m, v, n_coef, opt_code, lr, momentum, nesterov, b1, b
             p, v[j] = adagrad_step(p, v[j], g, lr, eps)
             rate = lr / (math.sqrt(v[j]) + eps)
         if coef and l1 > 0:
-            p = shrink(p, rate * l1 * inv_sw)
+            p = shrink(p, rate * l1)
         params[j] = p
     # block reduction of the penalty, then one atomic per block
     t = cuda.threadIdx.x

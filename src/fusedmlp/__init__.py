@@ -15,7 +15,7 @@ from ._plot import plot_history
 from ._regressor import MLPRegressor
 from ._stream import partial_fit_blocks
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 __all__ = [
     "LRFinderResult",
     "MLPClassifier",

@@ -43,11 +43,12 @@ _EXTRA_PARAMS_DOC = """\
     negative_slope : float, default=0.01
         Slope of 'leaky_relu' for negative inputs.
     l1 : float, default=0.0
-        Strength of the L1 penalty on the coefficients, divided by each batch's weight like
-        ``alpha``.  Applied as a proximal step after each optimizer step: soft-thresholding
-        by the step size the weight just got (SGD: the rate; Adam, RMSprop, AdaGrad:
-        ``rate / (sqrt(v) + epsilon)``) times ``l1 / batch weight``, so that weights reach
-        exactly zero.  L-BFGS uses its subgradient.
+        Strength of the L1 penalty on the coefficients: the objective is the mean loss plus
+        ``l1 * sum(|w|)`` (Keras' ``l1(0.01)``), while ``alpha`` keeps scikit-learn's scale.
+        Applied as a proximal step after each optimizer step: soft-thresholding by the step
+        size the weight just got (SGD: the rate; Adam, RMSprop, AdaGrad:
+        ``rate / (sqrt(v) + epsilon)``) times ``l1``, so that weights reach exactly zero.
+        L-BFGS uses its subgradient.
     dropout : float or list of float, default=0.0
         Inverted dropout: the probability of zeroing each hidden unit during training (one
         rate, or one per hidden layer); kept units are scaled by ``1 / (1 - rate)`` and

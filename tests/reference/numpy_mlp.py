@@ -131,7 +131,7 @@ def forward(coefs, intercepts, X, hidden, output, slope=0.01, dropout=None):
 def backprop(coefs, intercepts, X, Y, sw, hidden, loss, alpha, slope=0.01, huber_delta=1.0, l1=0.0, dropout=None):
     """Loss and gradients of one batch, scikit-learn's ``_backprop`` generalised.
 
-    L1 adds ``l1 ||W||_1 / sw_sum`` to the loss; its gradient is not here: the optimizers
+    L1 adds ``l1 ||W||_1`` to the (mean) loss; its gradient is not here: the optimizers
     apply it as a proximal step (``soft_threshold``).  With ``dropout`` (see ``forward``) a
     dropped unit passes no gradient and a kept one ``1 / (1 - rate)`` times its own.
     """
@@ -140,7 +140,7 @@ def backprop(coefs, intercepts, X, Y, sw, hidden, loss, alpha, slope=0.01, huber
     sw_sum = w.sum()
     value = (w * per_sample_loss(loss, acts[-1], Y, huber_delta=huber_delta)).sum() / sw_sum
     value += 0.5 * alpha * sum((W**2).sum() for W in coefs) / sw_sum
-    value += l1 * sum(np.abs(W).sum() for W in coefs) / sw_sum
+    value += l1 * sum(np.abs(W).sum() for W in coefs)
     delta = output_delta(loss, acts[-1], Y, huber_delta) * w[:, None]
     coef_grads = [None] * len(coefs)
     intercept_grads = [None] * len(coefs)
@@ -225,7 +225,7 @@ def train_epoch(
     """One epoch of minibatches in the given row order; returns scikit-learn's epoch loss.
 
     L1 is a proximal step after each optimizer step: coefficients are soft-thresholded by
-    their step size times ``l1 / sw_sum`` (intercepts are not penalised).
+    their step size times ``l1`` (intercepts are not penalised).
 
     ``dropout`` is ``(rates, seed)``; a sample's masks follow its position in the epoch (a
     single full batch is taken in row order, so there the position is the row index)."""
@@ -243,9 +243,8 @@ def train_epoch(
         )
         optimizer.step(coefs + intercepts, gc + gi)
         if l1:
-            scale = l1 / (len(rows) if w is None else w.sum())
             for W, rate in zip(coefs, optimizer.rates):
-                W[...] = soft_threshold(W, rate * scale)
+                W[...] = soft_threshold(W, rate * l1)
         total += value * len(rows)
     return total / n
 
