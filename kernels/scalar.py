@@ -359,6 +359,18 @@ def shrink(p, thr):
 
 
 @jit_inline
+def penalty(p, alpha, l1):
+    """``alpha/2 * p^2 + l1 * |p|`` for one coefficient, in float64."""
+    return 0.5 * alpha * p * p + l1 * abs(p)
+
+
+@jit_inline
+def adaptive_rate(lr, v, eps):
+    """The step size Adam, RMSprop and AdaGrad give a parameter of second-moment state ``v``."""
+    return lr / (math.sqrt(v) + eps)
+
+
+@jit_inline
 def sgd_step(p, v, g, lr, momentum, nesterov):
     """Heavy-ball or Nesterov momentum, in scikit-learn's formulation."""
     v = momentum * v - lr * g

@@ -21,10 +21,11 @@ from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, NESTEROV, STEP
 from .._jit import jit_blas, jit_inline, jit_kernel, jit_parallel, jit_threaded, like
 from ..layout import as_matrix, as_vector, coef_view, intercept_view, layer_view, n_coefs, row_width
 from ..scalar import act_k as act
+from ..scalar import penalty
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
 from .losses import output_delta
-from .optimizers import penalty, regularized_gradient, step_constants, update, update_outer
+from .optimizers import regularized_gradient, step_constants, update, update_outer
 
 __all__ = [
     "train_epoch",
@@ -218,8 +219,8 @@ def train_epoch(
     ``order`` is empty, and for a single full batch, whose gradient does not depend on the
     order).  Shuffled dense rows are gathered into ``xbuf``, targets and weights into ``ybuf``
     and ``swbuf``; ``acts``, ``deltas``, ``grads`` and ``chunk_grads`` are the workspaces of
-    ``make_workspace``.  The mean loss follows scikit-learn: each batch's loss
-    (weighted data loss plus ``alpha/2 ||W||^2 + l1 ||W||_1``, over the batch's weight sum) times the
+    ``make_workspace``.  The mean loss follows scikit-learn: each batch's loss (weighted data
+    loss plus ``alpha/2 ||W||^2``, over the batch's weight sum, plus ``l1 ||W||_1``) times the
     batch's row count, over the number of rows.
 
     Mutates ``params``, ``opt_state``, ``step`` and the workspaces.  Runs with subnormals
@@ -702,9 +703,9 @@ def lanes_loss_grad(
 
 @jit_blas
 def evaluate(params, units, act_codes, loss_code, hyper, X, data, indices, indptr, Y, sw, acts, deltas):
-    """The training objective on data without training: ``(weighted loss sum + penalty) /
-    weight sum``, the penalty being ``alpha/2 ||W||^2 + l1 ||W||_1`` (a validation loss on
-    the scale of ``loss_grad``).  Rows are processed in chunks of the rows ``acts`` holds.
+    """The training objective on data without training: ``(weighted loss sum + alpha/2
+    ||W||^2) / weight sum + l1 ||W||_1`` (a validation loss on the scale of ``loss_grad``).
+    Rows are processed in chunks of the rows ``acts`` holds.
 
     Mutates ``acts`` and ``deltas`` only.
     """

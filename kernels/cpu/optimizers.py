@@ -20,19 +20,11 @@ and AdaGrad squared-gradient accumulators.  ``step`` is a one-element int64 coun
 ``t``).  Mutates ``params``, ``opt_state`` and ``step``.
 """
 
-import math
-
 from .._codes import ADAGRAD, ADAM, ALPHA, BETA_1, BETA_2, EPSILON, L1, LR, MOMENTUM, NESTEROV, RHO, RMSPROP, SGD
 from .._jit import jit_inline, jit_kernel, like
-from ..scalar import adagrad_step, adam_rate, adam_step, rmsprop_step, sgd_step, shrink
+from ..scalar import adagrad_step, adam_rate, adam_step, adaptive_rate, penalty, rmsprop_step, sgd_step, shrink
 
-__all__ = ["update", "regularized_gradient", "update_outer", "step_constants", "penalty"]
-
-
-@jit_inline
-def penalty(p, alpha, l1):
-    """``alpha/2 * p^2 + l1 * |p|`` for one coefficient, in float64."""
-    return 0.5 * alpha * p * p + l1 * abs(p)
+__all__ = ["update", "regularized_gradient", "update_outer", "step_constants"]
 
 
 @jit_kernel
@@ -114,7 +106,7 @@ def _abs_sum(params, lo, hi):
 def _prox(params, v, lo, hi, thr, eps, adaptive):
     """Soft-threshold ``params[lo:hi]`` by ``thr`` (adaptive: ``thr / (sqrt(v) + eps)``)."""
     for j in range(lo, hi):
-        t = thr / (math.sqrt(v[j]) + eps) if adaptive else thr
+        t = adaptive_rate(thr, v[j], eps) if adaptive else thr
         params[j] = shrink(params[j], t)
 
 

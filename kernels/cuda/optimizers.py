@@ -2,12 +2,10 @@
 parameter forms the regularised gradient, applies the element step from ``scalar.py`` and
 L1's proximal step; the pre-step penalty goes to ``sums[2]``."""
 
-import math
-
 from numba import float64 as numba_float64
 
 from .._codes import ADAGRAD, ADAM, RMSPROP, SGD
-from ..scalar import adagrad_step, adam_step, rmsprop_step, sgd_step, shrink
+from ..scalar import adagrad_step, adam_step, adaptive_rate, penalty, rmsprop_step, sgd_step, shrink
 from ._compat import cuda
 from .launch import THREADS, blocks, threads
 
@@ -24,20 +22,20 @@ def _update(params, grads, m, v, n_coef, opt_code, lr, momentum, nesterov, b1, b
         coef = j < n_coef
         a = alpha if coef else 0.0
         if coef:
-            pen += 0.5 * alpha * p * p + l1 * abs(p) * sums[1]  # on the weighted loss sum's scale
+            pen += penalty(p, alpha, l1 * sums[1])  # on the weighted loss sum's scale
         g = (grads[j] + a * p) * inv_sw
         rate = lr
         if opt_code == SGD:
             p, v[j] = sgd_step(p, v[j], g, lr, momentum, nesterov)
         elif opt_code == ADAM:
             p, m[j], v[j] = adam_step(p, m[j], v[j], g, lr, b1, 1.0 - b1, b2, 1.0 - b2, eps)
-            rate = lr / (math.sqrt(v[j]) + eps)
+            rate = adaptive_rate(lr, v[j], eps)
         elif opt_code == RMSPROP:
             p, v[j] = rmsprop_step(p, v[j], g, lr, rho, 1.0 - rho, eps)
-            rate = lr / (math.sqrt(v[j]) + eps)
+            rate = adaptive_rate(lr, v[j], eps)
         elif opt_code == ADAGRAD:
             p, v[j] = adagrad_step(p, v[j], g, lr, eps)
-            rate = lr / (math.sqrt(v[j]) + eps)
+            rate = adaptive_rate(lr, v[j], eps)
         if coef and l1 > 0:
             p = shrink(p, rate * l1)
         params[j] = p
