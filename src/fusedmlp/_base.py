@@ -695,9 +695,8 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
             )
         else:
             count, self.best_loss_, improved = track(self.loss_curve_[-1], self.best_loss_, tol, count, False)
-            improved = False  # without early stopping, the last weights are kept
         self._no_improvement_count = count
-        if improved:
+        if early_stopping and improved:  # without early stopping, the last weights are kept
             np.copyto(self._best_params, self._params)
         if self.validation_loss_curve_:  # the best of what is recorded but not watched
             self.best_validation_score_ = max(self.best_validation_score_, self.validation_scores_[-1])

@@ -303,7 +303,7 @@ default='constant'
         if y.ndim == 2 and y.shape[1] == 1 and self.n_outputs_ == 1:
             y = y.ravel()
         outputs = 1 if y.ndim == 1 else y.shape[1]
-        if y.ndim > 2 or outputs != self.n_outputs_ or (y.ndim == 2 and self.n_outputs_ == 1):
+        if y.ndim > 2 or outputs != self.n_outputs_:
             raise ValueError(
                 f"validation_data's y_val has {outputs} output(s) (shape {y.shape}) but the model was trained on "
                 f"{self.n_outputs_}."
