@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _codes as C
 from .cpu import epoch
+from .structs import make_data, make_net, make_state
 from .workspace import make_workspace
 
 __all__ = ["KERNELS", "compile_all", "record"]
@@ -39,154 +40,32 @@ KERNELS = [
 
 
 def compile_all(dtype):
-    """Call every training kernel once with ``dtype`` arrays; return the kernels' names."""
+    """Call every training kernel once with ``dtype`` arrays; return the kernels' names.
+
+    The arguments are made by the same constructors as a fit's (``structs``, ``workspace``),
+    so that their types, and so the cache entries, are those a fit looks up."""
     dtype = np.dtype(dtype).type
     units = np.array([3, 4, 2], np.int64)
     n_params = int((units[:-1] * units[1:]).sum() + units[1:].sum())
     params = np.random.RandomState(1).uniform(-0.5, 0.5, n_params).astype(dtype)
-    act_codes = np.array([C.RELU, C.SOFTMAX], np.int64)
-    Y = np.eye(2, dtype=dtype)[np.arange(12) % 2]
-    sw = np.empty(0, dtype)
     hyper = np.zeros(C.N_HYPER)
     hyper[C.LR], hyper[C.EPSILON], hyper[C.CLIP_EPS] = 1e-3, 1e-8, np.finfo(dtype).eps
+    net = make_net(params, units, [C.RELU, C.SOFTMAX], C.LOG_LOSS, C.ADAM, hyper)
+    X = np.random.RandomState(0).randn(12, 3)
+    data = make_data(X, np.eye(2)[np.arange(12) % 2], None, dtype)
     order = np.arange(12, dtype=np.int64)
-    X = np.random.RandomState(0).randn(12, 3).astype(dtype)
-    data, indices, indptr = np.empty(0, dtype), np.empty(0, np.int64), np.empty(0, np.int64)
-    opt_state = np.zeros((2, n_params), dtype)
-    step = np.zeros(1, np.int64)
+    state = make_state(C.ADAM, n_params, dtype)
 
-    ws = make_workspace(units, 4, dtype, gather=True)
-    epoch.train_epoch(
-        params,
-        units,
-        act_codes,
-        C.LOG_LOSS,
-        C.ADAM,
-        hyper,
-        X,
-        data,
-        indices,
-        indptr,
-        Y,
-        sw,
-        order,
-        4,
-        ws["acts"],
-        ws["deltas"],
-        ws["grads"],
-        ws["chunk_grads"],
-        ws["xbuf"],
-        ws["ybuf"],
-        ws["swbuf"],
-        opt_state,
-        step,
-    )
-    ws = make_workspace(units, 1, dtype, gather=False)
-    epoch.stochastic_epoch(
-        params,
-        units,
-        act_codes,
-        C.LOG_LOSS,
-        C.ADAM,
-        hyper,
-        X,
-        data,
-        indices,
-        indptr,
-        Y,
-        sw,
-        order,
-        ws["acts"],
-        ws["deltas"],
-        opt_state,
-        step,
-    )
-    ws = make_workspace(units, 12, dtype, gather=False)
+    epoch.train_epoch(net, data, order, 4, make_workspace(units, 4, dtype, gather=True), state)
+    epoch.stochastic_epoch(net, data, order, make_workspace(units, 1, dtype, gather=False), state)
+    work = make_workspace(units, 12, dtype, gather=False)
     grad = np.empty_like(params)
-    epoch.loss_grad(
-        params,
-        units,
-        act_codes,
-        C.LOG_LOSS,
-        hyper,
-        X,
-        data,
-        indices,
-        indptr,
-        Y,
-        sw,
-        ws["acts"],
-        ws["deltas"],
-        ws["grads"],
-        ws["chunk_grads"],
-        grad,
-    )
-    epoch.evaluate(
-        params, units, act_codes, C.LOG_LOSS, hyper, X, data, indices, indptr, Y, sw, ws["acts"], ws["deltas"]
-    )
-    ws = make_workspace(units, 12, dtype, gather=True, lanes=2)
-    epoch.lanes_epoch(
-        params,
-        units,
-        act_codes,
-        C.LOG_LOSS,
-        C.ADAM,
-        hyper,
-        X,
-        data,
-        indices,
-        indptr,
-        Y,
-        sw,
-        order,
-        12,
-        ws["acts"],
-        ws["deltas"],
-        ws["grads"],
-        ws["chunk_grads"],
-        ws["xbuf"],
-        ws["ybuf"],
-        ws["swbuf"],
-        ws["sums"],
-        opt_state,
-        step,
-    )
-    epoch.lanes_loss_grad(
-        params,
-        units,
-        act_codes,
-        C.LOG_LOSS,
-        hyper,
-        X,
-        data,
-        indices,
-        indptr,
-        Y,
-        sw,
-        ws["acts"],
-        ws["deltas"],
-        ws["grads"],
-        ws["chunk_grads"],
-        ws["xbuf"],
-        ws["ybuf"],
-        ws["swbuf"],
-        ws["sums"],
-        grad,
-    )
-    single = np.array([3, 1], np.int64)
-    epoch.perceptron_epoch(
-        np.zeros(4, dtype),
-        single,
-        X,
-        data,
-        indices,
-        indptr,
-        np.ascontiguousarray(Y[:, :1]),
-        order,
-        1.0,
-        True,
-        np.empty(1, dtype),
-    )
+    epoch.loss_grad(net, data, work, grad)
+    epoch.evaluate(net, data, work)
+    work = make_workspace(units, 12, dtype, gather=True, lanes=2)
+    epoch.lanes_epoch(net, data, order, 12, work, state)
+    epoch.lanes_loss_grad(net, data, work, grad)
+    epoch.perceptron_epoch(np.zeros(4, dtype), np.array([3, 1], np.int64), data, order, 1.0, True, np.empty(1, dtype))
     return KERNELS
 
 

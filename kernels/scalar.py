@@ -380,6 +380,14 @@ def sgd_step(p, v, g, lr, momentum, nesterov):
 
 
 @jit_inline
+def batch_loss(loss, pen, sw_sum, n_rows):
+    """A batch's share of the epoch's reported loss (scikit-learn's weighting): its mean loss,
+    ``(weighted loss sum + penalty) / weight sum``, counted once per row; the epoch's loss is
+    the sum of these shares over the number of rows."""
+    return (loss + pen) / sw_sum * n_rows
+
+
+@jit_inline
 def adam_rate(lr, beta_1, beta_2, t):
     """Adam's step size at step ``t`` (1-based), its bias correction folded in."""
     return lr * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)

@@ -7,6 +7,7 @@ and the batch size.
 import numpy as np
 
 from .forward import chunk_rows
+from .structs import Work
 
 __all__ = ["make_workspace"]
 
@@ -31,11 +32,11 @@ def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1):
 
     Returns
     -------
-    dict
+    Work
         ``acts``, ``deltas`` (one chunk of rows), ``grads``, ``chunk_grads`` (empty unless a
         batch spans several chunks), ``xbuf``, ``ybuf``, ``swbuf`` (a batch of gathered rows
-        when ``gather``), ``lanes`` (the number of lanes, an int) and, with ``lanes > 1``,
-        ``sums`` (each lane's loss and weight sums); with lanes, the batch buffers get a
+        when ``gather``), ``sums`` (each lane's loss and weight sums; empty without lanes)
+        and ``lanes`` (the number of lanes, an int).  With lanes, the batch buffers get a
         leading lane axis, each sized for a lane's share of a batch.
     """
     units = np.asarray(units, dtype=np.int64)
@@ -46,7 +47,7 @@ def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1):
     chunk = min(rows, chunk or chunk_rows(units))
     gathered = rows if gather else 0
     shape = (lanes,) if lanes > 1 else ()
-    ws = dict(
+    return Work(
         acts=np.empty(shape + (chunk * width,), dtype),
         deltas=np.empty(shape + (chunk * width,), dtype),
         grads=np.empty(shape + (n_param,), dtype),
@@ -54,8 +55,6 @@ def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1):
         xbuf=np.empty(shape + (gathered * int(units[0]),), dtype),
         ybuf=np.empty(shape + (gathered * int(units[-1]),), dtype),
         swbuf=np.empty(shape + (gathered,), dtype),
+        sums=np.empty((lanes if lanes > 1 else 0, 2)),
         lanes=lanes,
     )
-    if lanes > 1:
-        ws["sums"] = np.empty((lanes, 2))
-    return ws

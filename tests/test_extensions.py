@@ -278,7 +278,7 @@ def test_validation_targets_are_checked_against_the_training_ones_before_trainin
     def no_training(*args, **kwargs):
         raise AssertionError("trained before checking validation_data")
 
-    monkeypatch.setattr(_backend, "trainer", no_training)
+    monkeypatch.setattr(_backend.CpuBackend, "trainer", no_training)
     with pytest.raises(ValueError, match=message):
         est.set_params(max_iter=3).fit(X, y, validation_data=validation_data)
 

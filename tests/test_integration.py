@@ -204,7 +204,7 @@ def test_the_stratified_split_names_the_too_rare_class_as_scikit_learn_does():
 @pytest.mark.parametrize("batch_size, kernel", [(32, "train_epoch"), (1, "stochastic_epoch")])
 def test_one_compiled_call_per_epoch(monkeypatch, batch_size, kernel):
     X, y = load_iris(return_X_y=True)
-    kern = fusedmlp._backend.kernels("cpu")
+    kern = fusedmlp._backend.kernels()
     calls = []
     original = getattr(kern, kernel)
 
@@ -222,7 +222,7 @@ def test_one_compiled_call_per_epoch(monkeypatch, batch_size, kernel):
 
 def test_keyboard_interrupt_leaves_a_usable_model(monkeypatch):
     X, y = load_iris(return_X_y=True)
-    kern = fusedmlp._backend.kernels("cpu")
+    kern = fusedmlp._backend.kernels()
     original = kern.train_epoch
     count = []
 

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from fusedmlp import MLPClassifier, Perceptron
 from fusedmlp._kernels.cpu.epoch import perceptron_epoch
-from tests.kernels.net import split_X
+from tests.kernels.net import kernel_data
 from tests.reference import numpy_mlp as ref
 
 GATES = {"AND": [0, 0, 0, 1], "OR": [0, 1, 1, 1], "NAND": [1, 1, 1, 0], "XOR": [0, 1, 1, 0]}
@@ -31,7 +31,7 @@ def test_epoch_matches_the_reference_rule(fit_intercept, n_out, sparse, dtype):
     for _ in range(3):  # state carries over between epochs
         expected = ref.perceptron_epoch(W, b, X.astype(float), Y, order, 0.5, fit_intercept)
         got = perceptron_epoch(
-            params, units, *split_X(X, sparse), Y, order, 0.5, fit_intercept, np.full(n_out, np.nan, dtype)
+            params, units, kernel_data(X, Y, None, sparse), order, 0.5, fit_intercept, np.full(n_out, np.nan, dtype)
         )
         assert got == expected
         tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from fusedmlp import MLPClassifier, MLPRegressor
 from fusedmlp._kernels import _codes as C
-from tests.kernels.net import TOL, Net, flat, make_data, predict, run_epoch
+from tests.kernels.net import TOL, Net, flat, predict, random_data, run_epoch
 from tests.reference import numpy_mlp as ref
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -34,7 +34,7 @@ def networks(draw):
 def test_epoch_any_shape_matches_reference(spec, seed):
     units, n, batch, loss, activation, dtype, optimizer = spec
     net = Net(units, activation, loss, dtype, seed=seed)
-    X, Y = make_data(n, units[0], units[-1], loss, dtype, seed=seed)
+    X, Y = random_data(n, units[0], units[-1], loss, dtype, seed=seed)
     order = np.random.RandomState(seed).permutation(n).astype(np.int64)
     h = net.hyper(lr=0.01, alpha=0.01)
     coefs, intercepts = net.views64()

@@ -70,4 +70,20 @@ def test_inverse_time_cyclic_and_cosine_closed_forms():
 def test_state_has_the_optimizers_rows():
     for solver, rows in (("sgd", 1), ("adam", 2), ("rmsprop", 1), ("adagrad", 1)):
         opt = _optimizer(solver=solver)
-        assert opt.state.shape == (rows, 3) and not opt.state.any() and opt.step.tolist() == [0]
+        assert opt.moments.shape == (rows, 3) and not opt.moments.any() and opt.step.tolist() == [0]
+        assert opt.kernel_state.moments is opt.moments and opt.kernel_state.step is opt.step
+
+
+def test_saved_state_is_builtins_and_arrays_and_restores():
+    opt = _optimizer(solver="adam", learning_rate="adaptive")
+    opt.epoch_rate()
+    opt.iteration_ends(10)
+    opt.trigger_stopping("", verbose=False)  # adaptive: the rate drops by 5
+    saved = opt.saved()
+    assert all(isinstance(v, (int, float, str, bool, type(None), np.ndarray)) for v in saved.values()), saved
+    again = _Optimizer.restore(saved)
+    assert again.learning_rate == opt.learning_rate == 0.1 / 5 and again.epoch == 1
+    assert again.moments is opt.moments
+    old = dict(saved, state=saved["moments"])  # a 0.1 pickle's optimizer: moments named "state"
+    del old["moments"]
+    assert _Optimizer.restore(old).moments is opt.moments

@@ -45,9 +45,9 @@ class _Spy:
         inner = _backend.train_epoch
 
         def train_epoch(*args):
-            ws = args[-3]
+            work = args[-2]
             blas = {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
-            self.seen.append((ws["lanes"] > 1, blas, numba.get_num_threads()))
+            self.seen.append((work.lanes > 1, blas, numba.get_num_threads()))
             return inner(*args)
 
         monkeypatch.setattr(_backend, "train_epoch", train_epoch)
@@ -199,7 +199,7 @@ def _threads_seen_in_a_fit(n_jobs):
     def spy(*args):
         seen.append(
             (
-                args[-3]["lanes"] > 1,
+                args[-2].lanes > 1,
                 sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}),
                 numba.get_num_threads(),
             )
@@ -235,10 +235,10 @@ def test_threaded_kernels_load_from_the_cache_and_run(tmp_path):
     Numba's threads): Numba 0.60 linked such cached code to a null thread pool."""
     script = """
         import numpy as np
-        from tests.kernels.net import Net, make_data, run_epoch
+        from tests.kernels.net import Net, random_data, run_epoch
         from fusedmlp._kernels import _codes as C
         net = Net([6, 5, 2], "relu", "log_loss")
-        X, Y = make_data(20, 6, 2, "log_loss")
+        X, Y = random_data(20, 6, 2, "log_loss")
         order = np.random.RandomState(0).permutation(20).astype(np.int64)
         print(run_epoch(net, X, Y, None, order, 8, C.ADAM, net.hyper(), lanes=2)[0])
     """

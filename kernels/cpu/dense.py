@@ -1,15 +1,15 @@
 """Dense layers: forward through the whole stack, backward to every layer's gradients.
 
-Batch row ``r`` is input row ``start + r`` when ``direct``, else ``rows[start + r]``.  The
-first layer reads its input from one of three places: the dense rows ``X[start:start+n]``
-(``direct``), the rows already gathered into ``Xg`` (not ``direct``), or a CSR matrix
-(``data``, ``indices``, ``indptr`` non-empty; ``X`` is then a ``(0, n_features)`` dummy).
-Matrix products go through BLAS (``np.dot`` into preallocated views); bias, activation and
-derivative are fused around them.  Nothing is allocated.
+Arguments are the ``structs`` tuples: the network ``net``, the input ``data`` and the
+``batch`` telling which rows of it the batch is.  The first layer reads its input from one
+of three places: the dense rows ``X[start:start+n]`` (``batch.direct``), the rows already
+gathered into ``batch.Xg`` (not ``direct``), or the CSR matrix of ``data``.  Matrix products
+go through BLAS (``np.dot`` into preallocated views); bias, activation and derivative are
+fused around them.  Nothing is allocated.
 
-``hyper`` gives the leaky-ReLU slope and, when training with dropout, each hidden layer's
-rate and the epoch's seed (``_codes``); batch row ``r`` is sample ``start + r`` of the epoch
-for the dropout masks.
+``net.hyper`` gives the leaky-ReLU slope and, when training with dropout, each hidden
+layer's rate and the epoch's seed (``_codes``); batch row ``r`` is sample ``start + r`` of
+the epoch for the dropout masks.
 """
 
 import numpy as np
@@ -58,15 +58,17 @@ def csr_grad(data, indices, indptr, rows, start, direct, D, out):
 
 
 @jit_blas
-def forward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows, start, direct, acts):
+def forward(net, data, batch, acts):
     """Fill every layer of ``acts`` for a batch; return the output layer's view.
 
     ``acts`` holds exactly the batch: ``n_rows * sum(units[1:])`` elements, laid out as in
     ``layout.layer_view``.  Mutates ``acts``.
     """
+    params, units, act_codes, hyper = net.params, net.units, net.act_codes, net.hyper
+    Xg, rows, start, direct = batch.Xg, batch.rows, batch.start, batch.direct
     n_layers = units.shape[0] - 1
     n_rows = acts.shape[0] // row_width(units)
-    sparse = indptr.shape[0] > 0
+    sparse = data.indptr.shape[0] > 0
     slope = hyper[SLOPE]
     Z = layer_view(acts, units, 1, n_rows)
     for i in range(n_layers):
@@ -74,9 +76,9 @@ def forward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows,
         Z = layer_view(acts, units, i + 1, n_rows)
         if i == 0:
             if sparse:
-                csr_dot(data, indices, indptr, rows, start, direct, W, Z)
+                csr_dot(data.data, data.indices, data.indptr, rows, start, direct, W, Z)
             elif direct:
-                np.dot(X[start : start + n_rows], W, Z)
+                np.dot(data.X[start : start + n_rows], W, Z)
             else:
                 np.dot(Xg, W, Z)
         else:
@@ -89,25 +91,27 @@ def forward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows,
 
 
 @jit_blas
-def backward(params, units, act_codes, hyper, X, Xg, data, indices, indptr, rows, start, direct, acts, deltas, grads):
+def backward(net, data, batch, acts, deltas, grads):
     """Back-propagate the output delta already in ``deltas`` to raw gradients.
 
     Writes ``grads`` (flat, parameter layout) with ``A_{i}^T D_{i}`` and the column sums of
     ``D_i`` -- unscaled: the update adds L2 and divides by the sample-weight sum.  Fills the
     hidden deltas.  Mutates ``deltas`` and ``grads``.
     """
+    params, units, act_codes, hyper = net.params, net.units, net.act_codes, net.hyper
+    Xg, rows, start, direct = batch.Xg, batch.rows, batch.start, batch.direct
     n_layers = units.shape[0] - 1
     n_rows = acts.shape[0] // row_width(units)
-    sparse = indptr.shape[0] > 0
+    sparse = data.indptr.shape[0] > 0
     slope = hyper[SLOPE]
     for i in range(n_layers - 1, -1, -1):
         D = layer_view(deltas, units, i + 1, n_rows)
         GW = coef_view(grads, units, i)
         if i == 0:
             if sparse:
-                csr_grad(data, indices, indptr, rows, start, direct, D, GW)
+                csr_grad(data.data, data.indices, data.indptr, rows, start, direct, D, GW)
             elif direct:
-                np.dot(X[start : start + n_rows].T, D, GW)
+                np.dot(data.X[start : start + n_rows].T, D, GW)
             else:
                 np.dot(Xg.T, D, GW)
         else:
@@ -138,17 +142,17 @@ def _axpy(a, x, y):
 
 
 @jit_kernel
-def forward_row(params, units, act_codes, hyper, x, data, indices, lo, hi, acts, first_done, row):
+def forward_row(net, x, acts, first_done, row):
     """Forward one sample; ``acts`` holds one row per layer (``sum(units[1:])`` elements).
 
-    The input is the dense vector ``x`` or (``x`` empty) the CSR entries ``data[lo:hi]`` at
-    columns ``indices[lo:hi]``.  With ``first_done`` the first layer's product ``x @ W`` is
+    The input ``x`` is a ``structs.Row``.  With ``first_done`` the first layer's product ``x @ W`` is
     already in ``acts`` (accumulated by the previous sample's update) and only its bias and
     activation are applied.  The sample is number ``row`` of the epoch (dropout masks).
     Mutates ``acts``.
     """
+    params, units, act_codes, hyper = net.params, net.units, net.act_codes, net.hyper
     n_layers = units.shape[0] - 1
-    sparse = x.shape[0] == 0
+    sparse = x.dense.shape[0] == 0
     slope = hyper[SLOPE]
     for i in range(n_layers):
         W = coef_view(params, units, i)
@@ -162,11 +166,11 @@ def forward_row(params, units, act_codes, hyper, x, data, indices, lo, hi, acts,
             continue
         z[:] = 0
         if i == 0 and sparse:
-            for k in range(lo, hi):
-                _axpy(data[k], W[indices[k]], z)
+            for k in range(x.lo, x.hi):
+                _axpy(x.values[k], W[x.indices[k]], z)
         elif i == 0:
-            for k in range(x.shape[0]):
-                _axpy(x[k], W[k], z)
+            for k in range(x.dense.shape[0]):
+                _axpy(x.dense[k], W[k], z)
         else:
             a = layer_view(acts, units, i, 1)[0]
             for k in range(a.shape[0]):
@@ -177,12 +181,13 @@ def forward_row(params, units, act_codes, hyper, x, data, indices, lo, hi, acts,
 
 
 @jit_kernel
-def backprop_row(params, units, act_codes, hyper, acts, deltas, i, row):
+def backprop_row(net, acts, deltas, i, row):
     """Delta of layer ``i`` (1-based hidden layer) from the delta above it, for sample
     number ``row`` of the epoch.
 
     Reads the coefficients of layer ``i`` before they are updated.  Mutates ``deltas``.
     """
+    params, units, act_codes, hyper = net.params, net.units, net.act_codes, net.hyper
     W = coef_view(params, units, i)
     d = layer_view(deltas, units, i + 1, 1)[0]
     D_prev = layer_view(deltas, units, i, 1)

@@ -15,26 +15,34 @@ which the reported loss needs.
 Coefficients come first in the buffer (``layout.py``), so the pass is two branch-free loops:
 ``[0, n_coef)`` with the penalties and ``[n_coef, n_params)`` without.
 
-``opt_state`` is ``(rows, n_params)``: SGD velocity; Adam first and second moments; RMSprop
-and AdaGrad squared-gradient accumulators.  ``step`` is a one-element int64 counter (Adam's
-``t``).  Mutates ``params``, ``opt_state`` and ``step``.
+The optimizer's ``state`` is a ``structs.State``: ``moments`` ``(rows, n_params)`` and the
+step counter ``step`` (Adam's ``t``), advanced here.  Mutates the parameters and the state.
 """
+
+from collections import namedtuple
 
 from .._codes import ADAGRAD, ADAM, ALPHA, BETA_1, BETA_2, EPSILON, L1, LR, MOMENTUM, NESTEROV, RHO, RMSPROP, SGD
 from .._jit import jit_inline, jit_kernel, like
+from ..layout import n_coefs
 from ..scalar import adagrad_step, adam_rate, adam_step, adaptive_rate, penalty, rmsprop_step, sgd_step, shrink
 
-__all__ = ["update", "regularized_gradient", "update_outer", "step_constants"]
+__all__ = ["Step", "update", "regularized_gradient", "update_outer", "step_constants"]
+
+# One step's constants in the parameters' dtype (``step_constants``): Adam's rate ``lr``
+# carries its bias correction; ``lr_l1`` is the L1 threshold per unit of inverse sample weight.
+Step = namedtuple("Step", "opt_code lr lr_l1 momentum nesterov b1 c1 b2 c2 eps rho c_rho alpha l1")
 
 
 @jit_kernel
-def regularized_gradient(params, grads, n_coef, alpha, l1, inv_sw, out):
+def regularized_gradient(net, grads, inv_sw, out):
     """``out = (grads + alpha * coefs) / sw_sum + l1 * sign(coefs)``; return the penalty.
 
     The L-BFGS objective's gradient (L1 by its subgradient, zero at zero).  The penalty is on
     the scale of the weighted loss sum: ``alpha/2 ||W||^2 + sw_sum * l1 ||W||_1``.  Mutates
     ``out``.
     """
+    params, n_coef = net.params, n_coefs(net.units)
+    alpha, l1 = net.hyper[ALPHA], net.hyper[L1]
     a = like(params, alpha)
     b = like(params, l1)
     zero = like(params, 0.0)
@@ -111,8 +119,12 @@ def _prox(params, v, lo, hi, thr, eps, adaptive):
 
 
 @jit_kernel
-def update(params, grads, opt_state, step, opt_code, hyper, n_coef, inv_sw):
-    """Apply one optimizer step in place; return the pre-step penalty of the coefficients."""
+def update(net, grads, state, inv_sw):
+    """Apply one optimizer step in place (``grads`` is the batch's raw gradient, ``inv_sw``
+    one over its weight sum); return the pre-step penalty of the coefficients."""
+    params, opt_code, hyper = net.params, net.opt_code, net.hyper
+    opt_state, step = state.moments, state.step
+    n_coef = n_coefs(net.units)
     alpha = like(params, hyper[ALPHA])
     zero = like(params, 0.0)
     inv_sw = like(params, inv_sw)
@@ -120,6 +132,7 @@ def update(params, grads, opt_state, step, opt_code, hyper, n_coef, inv_sw):
     eps = like(params, hyper[EPSILON])
     l1 = hyper[L1]
     n = params.shape[0]
+    step[0] += 1
     ab = _abs_sum(params, 0, n_coef) if l1 > 0 else 0.0
     sq = 0.0
     rate = hyper[LR]
@@ -130,7 +143,6 @@ def update(params, grads, opt_state, step, opt_code, hyper, n_coef, inv_sw):
         sq = _sgd(params, grads, v, 0, n_coef, alpha, inv_sw, lr, momentum, nesterov)
         _sgd(params, grads, v, n_coef, n, zero, inv_sw, lr, momentum, nesterov)
     elif opt_code == ADAM:
-        step[0] += 1
         t = step[0]
         b1 = hyper[BETA_1]
         b2 = hyper[BETA_2]
@@ -163,17 +175,16 @@ def update(params, grads, opt_state, step, opt_code, hyper, n_coef, inv_sw):
 
 @jit_inline
 def step_constants(params, opt_code, hyper, t):
-    """Per-step constants in the parameters' dtype; Adam's rate carries its bias correction.
-
-    The second is the L1 threshold per unit of inverse sample weight, ``lr * l1``; the
-    eighth is ``epsilon``."""
+    """The ``Step`` of step number ``t`` (from 1), in the parameters' dtype."""
     lr = hyper[LR]
     if opt_code == ADAM:
         lr = adam_rate(lr, hyper[BETA_1], hyper[BETA_2], t)
-    return (
+    return Step(
+        opt_code,
         like(params, lr),
         like(params, lr * hyper[L1]),
         like(params, hyper[MOMENTUM]),
+        hyper[NESTEROV] != 0,
         like(params, hyper[BETA_1]),
         like(params, 1.0 - hyper[BETA_1]),
         like(params, hyper[BETA_2]),
@@ -181,13 +192,16 @@ def step_constants(params, opt_code, hyper, t):
         like(params, hyper[EPSILON]),
         like(params, hyper[RHO]),
         like(params, 1.0 - hyper[RHO]),
+        like(params, hyper[ALPHA]),
+        like(params, hyper[L1]),
     )
 
 
 @jit_inline
-def _row_step(p, s0, s1, scale, d, alpha, inv_sw, opt_code, nesterov, k):
+def _row_step(p, s0, s1, scale, d, alpha, inv_sw, k):
     """One row's step (L1 aside); return the row's pre-step squared norm."""
-    lr, lr_l1, momentum, b1, c1, b2, c2, eps, rho, c_rho = k
+    opt_code, nesterov, lr, momentum, eps = k.opt_code, k.nesterov, k.lr, k.momentum, k.eps
+    b1, c1, b2, c2, rho, c_rho = k.b1, k.c1, k.b2, k.c2, k.rho, k.c_rho
     sq = 0.0
     n = p.shape[0]
     if opt_code == SGD:
@@ -224,143 +238,57 @@ def _csr_value(data, indices, hi, nz, r, zero):
 
 
 @jit_kernel
-def update_outer(
-    W,
-    S0,
-    S1,
-    b,
-    s0_b,
-    s1_b,
-    x,
-    data,
-    indices,
-    lo,
-    hi,
-    d,
-    alpha,
-    l1,
-    inv_sw,
-    opt_code,
-    nesterov,
-    k,
-    x_next,
-    lo_next,
-    hi_next,
-    z_next,
-):
+def update_outer(W, S, b, s, x, d, inv_sw, k, nxt, z_next):
     """One sample's step of a layer whose gradient is ``outer(x, d)``; return the penalty of
     ``W`` before the step.
 
-    ``W`` ``(n_in, n_out)`` with state rows ``S0``, ``S1``; intercepts ``b`` with ``s0_b``,
-    ``s1_b``; the layer input is the dense ``x`` or (``x`` empty) the sorted CSR entries
-    ``data[lo:hi]`` at ``indices[lo:hi]``; ``d`` is the layer's (weighted) delta.  L2 and L1
+    ``W`` ``(n_in, n_out)`` with its state rows ``S = (S0, S1)``, intercepts ``b`` with
+    ``s = (s0, s1)`` (``moments`` rows 0 and last); the layer input ``x`` is a
+    ``structs.Row``; ``d`` is the layer's (weighted) delta; ``k`` the ``Step``.  L2 and L1
     apply to ``W`` only.
 
     When ``z_next`` is not empty, the next sample's product with the *updated* rows,
-    ``x_next @ W`` (CSR: ``data[lo_next:hi_next]``), is accumulated into ``z_next`` in the
-    same pass: each row is used right after its update, while it is in cache, so the next
-    forward pass need not read ``W`` again.  Mutates ``W``, ``b``, the state and ``z_next``.
+    ``nxt @ W`` (``nxt`` a ``Row``), is accumulated into ``z_next`` in the same pass: each
+    row is used right after its update, while it is in cache, so the next forward pass need
+    not read ``W`` again.  Mutates ``W``, ``b``, the state and ``z_next``.
     """
-    alpha = like(W, alpha)
-    l1 = like(W, l1)
     inv_sw = like(W, inv_sw)
-    zero = like(W, 0.0)
     # two copies of the row loop, so that the one without L1 has no L1 branches in it
-    if l1 > 0:
-        sq, ab = _outer_rows(
-            W,
-            S0,
-            S1,
-            x,
-            data,
-            indices,
-            lo,
-            hi,
-            d,
-            alpha,
-            inv_sw,
-            opt_code,
-            nesterov,
-            k,
-            x_next,
-            lo_next,
-            hi_next,
-            z_next,
-            True,
-        )
+    if k.l1 > 0:
+        sq, ab = _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, True)
     else:
-        sq, ab = _outer_rows(
-            W,
-            S0,
-            S1,
-            x,
-            data,
-            indices,
-            lo,
-            hi,
-            d,
-            alpha,
-            inv_sw,
-            opt_code,
-            nesterov,
-            k,
-            x_next,
-            lo_next,
-            hi_next,
-            z_next,
-            False,
-        )
-    _row_step(b, s0_b, s1_b, like(W, 1.0), d, zero, inv_sw, opt_code, nesterov, k)
-    return 0.5 * alpha * sq + l1 * ab / inv_sw
+        sq, ab = _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, False)
+    _row_step(b, s[0], s[1], like(W, 1.0), d, like(W, 0.0), inv_sw, k)
+    return 0.5 * k.alpha * sq + k.l1 * ab / inv_sw
 
 
 @jit_inline
-def _outer_rows(
-    W,
-    S0,
-    S1,
-    x,
-    data,
-    indices,
-    lo,
-    hi,
-    d,
-    alpha,
-    inv_sw,
-    opt_code,
-    nesterov,
-    k,
-    x_next,
-    lo_next,
-    hi_next,
-    z_next,
-    with_l1,
-):
+def _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, with_l1):
     """The rows of ``update_outer``; returns the pre-step squared and absolute sums of ``W``."""
+    S0, S1 = S
     zero = like(W, 0.0)
-    sparse = x.shape[0] == 0
+    sparse = x.dense.shape[0] == 0
     fuse = z_next.shape[0] > 0
-    thr = k[1]
     sq = 0.0
     ab = 0.0
-    nz = lo
-    nz_next = lo_next
+    nz = x.lo
+    nz_next = nxt.lo
     for r in range(W.shape[0]):
         if sparse:
-            scale, nz = _csr_value(data, indices, hi, nz, r, zero)
+            scale, nz = _csr_value(x.values, x.indices, x.hi, nz, r, zero)
         else:
-            scale = x[r]
+            scale = x.dense[r]
         w = W[r]
         if with_l1:
             ab += _abs_sum(w, 0, w.shape[0])
-        sq += _row_step(w, S0[r], S1[r], scale, d, alpha, inv_sw, opt_code, nesterov, k)
+        sq += _row_step(w, S0[r], S1[r], scale, d, k.alpha, inv_sw, k)
         if with_l1:
-            _prox(w, S1[r], 0, w.shape[0], thr, k[7], opt_code != SGD)
+            _prox(w, S1[r], 0, w.shape[0], k.lr_l1, k.eps, k.opt_code != SGD)
         if fuse:
             if sparse:
-                scale_next, nz_next = _csr_value(data, indices, hi_next, nz_next, r, zero)
+                scale_next, nz_next = _csr_value(nxt.values, nxt.indices, nxt.hi, nz_next, r, zero)
             else:
-                scale_next = x_next[r]
+                scale_next = nxt.dense[r]
             for j in range(z_next.shape[0]):
                 z_next[j] += scale_next * w[j]
     return sq, ab

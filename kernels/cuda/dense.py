@@ -97,10 +97,11 @@ _coef, _intercept, _layer = python_twin(coef_view), python_twin(intercept_view),
 dropout_rate = _dropout_rate.py_func
 
 
-def forward(params, units, act_codes, hyper, X, acts, start):
+def forward(net, X, acts, start):
     """Fill every layer of ``acts`` for the rows of ``X`` (sample ``start + r`` of the epoch
-    for dropout); return the output layer's view.  ``units``, ``act_codes`` and ``hyper`` are
-    host arrays.  Mutates ``acts``."""
+    for dropout); return the output layer's view.  ``net`` is a ``structs.Net`` with device
+    ``params`` and host ``units``, ``act_codes`` and ``hyper``.  Mutates ``acts``."""
+    params, units, act_codes, hyper = net.params, net.units, net.act_codes, net.hyper
     n_layers = units.shape[0] - 1
     n_rows = X.shape[0]
     slope = hyper[SLOPE]
@@ -120,9 +121,10 @@ def forward(params, units, act_codes, hyper, X, acts, start):
     return A
 
 
-def backward(params, units, act_codes, hyper, X, acts, deltas, grads, start):
+def backward(net, X, acts, deltas, grads, start):
     """Back-propagate the output delta in ``deltas`` to the raw gradients ``grads`` (as
     ``cpu/dense.backward``).  Mutates ``deltas`` and ``grads``."""
+    params, units, act_codes, hyper = net.params, net.units, net.act_codes, net.hyper
     n_layers = units.shape[0] - 1
     n_rows = X.shape[0]
     slope = hyper[SLOPE]

@@ -4,8 +4,9 @@ L1's proximal step; the pre-step penalty goes to ``sums[2]``."""
 
 from numba import float64 as numba_float64
 
-from .._codes import ADAGRAD, ADAM, RMSPROP, SGD
-from ..scalar import adagrad_step, adam_step, adaptive_rate, penalty, rmsprop_step, sgd_step, shrink
+from .._codes import ADAGRAD, ADAM, ALPHA, BETA_1, BETA_2, EPSILON, L1, LR, MOMENTUM, NESTEROV, RHO, RMSPROP, SGD
+from ..layout import n_coefs
+from ..scalar import adagrad_step, adam_rate, adam_step, adaptive_rate, penalty, rmsprop_step, sgd_step, shrink
 from ._compat import cuda
 from .launch import THREADS, blocks, threads
 
@@ -53,11 +54,33 @@ def _update(params, grads, m, v, n_coef, opt_code, lr, momentum, nesterov, b1, b
         cuda.atomic.add(sums, 2, local[0])
 
 
-def update(params, grads, opt_state, opt_code, n_coef, lr, momentum, nesterov, b1, b2, eps, rho, alpha, l1, sums):
-    """Apply one optimizer step in place (``lr`` already bias-corrected for Adam); the
-    batch's weight sum is ``sums[1]``.  Mutates ``params``, ``opt_state`` and ``sums[2]``."""
+def update(net, grads, state, sums):
+    """Apply one optimizer step in place, as ``cpu/optimizers.update``: ``net`` and
+    ``state.moments`` on the device, ``net.hyper`` and the step counter ``state.step`` on the
+    host (advanced here); the batch's weight sum is ``sums[1]``.  Mutates the parameters, the
+    state and ``sums[2]``."""
+    hyper, opt_state = net.hyper, state.moments
+    state.step[0] += 1
+    lr = hyper[LR]
+    if net.opt_code == ADAM:
+        lr = adam_rate.py_func(lr, hyper[BETA_1], hyper[BETA_2], int(state.step[0]))
     m = opt_state[0]
     v = opt_state[opt_state.shape[0] - 1]
-    _update[blocks(params.shape[0]), threads()](
-        params, grads, m, v, n_coef, opt_code, lr, momentum, nesterov, b1, b2, eps, rho, alpha, l1, sums
+    _update[blocks(net.params.shape[0]), threads()](
+        net.params,
+        grads,
+        m,
+        v,
+        n_coefs.py_func(net.units),
+        net.opt_code,
+        lr,
+        hyper[MOMENTUM],
+        hyper[NESTEROV] != 0,
+        hyper[BETA_1],
+        hyper[BETA_2],
+        hyper[EPSILON],
+        hyper[RHO],
+        hyper[ALPHA],
+        hyper[L1],
+        sums,
     )

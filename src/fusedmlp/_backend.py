@@ -1,6 +1,22 @@
-"""Device dispatch: the estimator layer reaches the compiled kernels only through here.
+"""The backend contract: the estimator layer reaches the compiled kernels only through here.
 
-Kernel modules are imported on first use, so ``import fusedmlp`` loads no Numba code.
+``backend(device)`` returns the device's implementation of one interface:
+
+``fit_threads(n_jobs, batch_rows)``
+    Context manager setting a fit's threads and yielding the kernel lanes.
+``trainer(net, data, batch_size, state, gather, lanes)``
+    The object training a fit's epochs: ``epoch(order, hyper) -> loss`` and ``pull()``,
+    which brings the parameters and optimizer state back into the host buffers.
+``objective(net, data, lanes)``
+    The full-batch objective of L-BFGS, ``f(x) -> (loss, gradient)``.
+``evaluator(net, data)``
+    ``f() -> loss`` of the current parameters on ``data`` (a validation loss).
+``predict(params, units, act_codes, slope, X, out)``
+    The network's output for ``X`` into ``out``.
+
+``net``, ``data`` and ``state`` are the kernels' ``structs`` tuples of host arrays, made by
+``make_net``, ``make_data`` and ``make_state``.  Kernel modules are imported on first use, so
+``import fusedmlp`` loads no Numba code; prediction uses NumPy and compiles nothing.
 """
 
 import importlib
@@ -8,226 +24,137 @@ import importlib
 import numpy as np
 
 from ._kernels import _codes as codes
+from ._kernels.structs import State, make_data, make_net, make_state
 
-__all__ = ["codes", "fit_threads", "kernels", "param_views", "predict", "train_epoch", "trainer"]
+__all__ = [
+    "State",
+    "backend",
+    "codes",
+    "cuda_usable",
+    "kernels",
+    "make_data",
+    "make_net",
+    "make_state",
+    "param_views",
+    "train_epoch",
+]
 
 
 class _KernelSet:
-    """The kernels of one device, loaded lazily."""
+    """The CPU training kernels, loaded lazily."""
 
-    def __init__(self, device):
-        self.device = device
-        module = importlib.import_module(f"fusedmlp._kernels.{device}.epoch")
-        self.train_epoch = module.train_epoch
-        self.lanes_epoch = module.lanes_epoch
-        self.stochastic_epoch = module.stochastic_epoch
-        self.loss_grad = module.loss_grad
-        self.lanes_loss_grad = module.lanes_loss_grad
-        self.evaluate = module.evaluate
-        self.perceptron_epoch = module.perceptron_epoch
+    def __init__(self):
+        module = importlib.import_module("fusedmlp._kernels.cpu.epoch")
+        for name in module.__all__:
+            setattr(self, name, getattr(module, name))
         self.make_workspace = importlib.import_module("fusedmlp._kernels.workspace").make_workspace
 
 
 _LOADED = {}
 
 
-def kernels(device="cpu"):
-    """Return the kernel set for ``device`` (loaded once per process)."""
-    if device not in _LOADED:
-        _LOADED[device] = _KernelSet(device)
-    return _LOADED[device]
+def kernels():
+    """The CPU kernel set (loaded once per process)."""
+    if "cpu" not in _LOADED:
+        _LOADED["cpu"] = _KernelSet()
+    return _LOADED["cpu"]
 
 
-def train_epoch(
-    kern,
-    params,
-    units,
-    act_codes,
-    loss_code,
-    opt_code,
-    hyper,
-    X,
-    data,
-    indices,
-    indptr,
-    Y,
-    sw,
-    order,
-    batch_size,
-    ws,
-    opt_state,
-    step,
-):
+def train_epoch(kern, net, data, order, batch_size, work, state):
     """One compiled call training one epoch: the per-sample kernel for batch size 1, else
-    the mini-batch kernel, threaded when ``ws`` has lanes (each compiles only when first used)."""
+    the mini-batch kernel, threaded when ``work`` has lanes (each compiles only when first used)."""
     if batch_size == 1:
-        return kern.stochastic_epoch(
-            params,
-            units,
-            act_codes,
-            loss_code,
-            opt_code,
-            hyper,
-            X,
-            data,
-            indices,
-            indptr,
-            Y,
-            sw,
-            order,
-            ws["acts"],
-            ws["deltas"],
-            opt_state,
-            step,
-        )
-    if ws["lanes"] > 1:
-        return kern.lanes_epoch(
-            params,
-            units,
-            act_codes,
-            loss_code,
-            opt_code,
-            hyper,
-            X,
-            data,
-            indices,
-            indptr,
-            Y,
-            sw,
-            order,
-            batch_size,
-            ws["acts"],
-            ws["deltas"],
-            ws["grads"],
-            ws["chunk_grads"],
-            ws["xbuf"],
-            ws["ybuf"],
-            ws["swbuf"],
-            ws["sums"],
-            opt_state,
-            step,
-        )
-    return kern.train_epoch(
-        params,
-        units,
-        act_codes,
-        loss_code,
-        opt_code,
-        hyper,
-        X,
-        data,
-        indices,
-        indptr,
-        Y,
-        sw,
-        order,
-        batch_size,
-        ws["acts"],
-        ws["deltas"],
-        ws["grads"],
-        ws["chunk_grads"],
-        ws["xbuf"],
-        ws["ybuf"],
-        ws["swbuf"],
-        opt_state,
-        step,
-    )
+        return kern.stochastic_epoch(net, data, order, work, state)
+    if work.lanes > 1:
+        return kern.lanes_epoch(net, data, order, batch_size, work, state)
+    return kern.train_epoch(net, data, order, batch_size, work, state)
 
 
 class _CpuTrainer:
     """A fit's epochs on the CPU: the workspaces, made once, and one kernel call per epoch."""
 
-    def __init__(
-        self,
-        params,
-        units,
-        act_codes,
-        loss_code,
-        opt_code,
-        X,
-        data,
-        indices,
-        indptr,
-        Y,
-        sw,
-        batch_size,
-        opt_state,
-        step,
-        gather,
-        lanes,
-    ):
-        self.kern = kernels("cpu")
-        self.args = (params, units, act_codes, loss_code, opt_code)
-        self.data = (X, data, indices, indptr, Y, sw)
+    def __init__(self, net, data, batch_size, state, gather, lanes):
+        self.kern = kernels()
+        self.net, self.data, self.state = net, data, state
         self.batch_size = batch_size
-        self.ws = self.kern.make_workspace(units, batch_size, params.dtype, gather, lanes=lanes)
-        self.state = (opt_state, step)
+        self.work = self.kern.make_workspace(net.units, batch_size, net.params.dtype, gather, lanes=lanes)
 
     def epoch(self, order, hyper):
-        params, units, act_codes, loss_code, opt_code = self.args
-        return train_epoch(
-            self.kern,
-            params,
-            units,
-            act_codes,
-            loss_code,
-            opt_code,
-            hyper,
-            *self.data,
-            order,
-            self.batch_size,
-            self.ws,
-            *self.state,
-        )
+        net = self.net._replace(hyper=hyper)
+        return train_epoch(self.kern, net, self.data, order, self.batch_size, self.work, self.state)
 
     def pull(self):
         """The parameters already live in the host buffers."""
 
 
-def trainer(
-    device,
-    params,
-    units,
-    act_codes,
-    loss_code,
-    opt_code,
-    X,
-    data,
-    indices,
-    indptr,
-    Y,
-    sw,
-    batch_size,
-    opt_state,
-    step,
-    gather,
-    lanes=1,
-):
-    """The object that trains a fit's epochs on ``device``: ``epoch(order, hyper) -> loss``
-    and ``pull()``, which brings the parameters back into ``params`` (a no-op on the CPU;
-    on CUDA the data, parameters and state stay on the GPU between epochs).  CUDA takes dense
-    ``X`` only.  On the CPU, ``lanes > 1`` splits each batch over that many threads."""
-    if device == "cuda":
+class CpuBackend:
+    """The CPU implementation of the backend contract (the module docstring)."""
+
+    name = "cpu"
+
+    def fit_threads(self, n_jobs, batch_rows):
+        return importlib.import_module("fusedmlp._kernels.threads").fit_threads(n_jobs, batch_rows)
+
+    def trainer(self, net, data, batch_size, state, gather, lanes=1):
+        return _CpuTrainer(net, data, batch_size, state, gather, lanes)
+
+    def objective(self, net, data, lanes=1):
+        kern = kernels()
+        work = kern.make_workspace(net.units, data.Y.shape[0], net.params.dtype, gather=False, lanes=lanes)
+        kernel = kern.lanes_loss_grad if work.lanes > 1 else kern.loss_grad
+        params = net.params
+        grad = np.empty_like(params)
+
+        def objective(x):
+            params[...] = x
+            loss = kernel(net, data, work, grad)
+            return loss, grad.astype(np.float64)
+
+        return objective
+
+    def evaluator(self, net, data):
+        kern = kernels()
+        work = kern.make_workspace(net.units, data.Y.shape[0], net.params.dtype, gather=False)
+        return lambda: kern.evaluate(net, data, work)
+
+    def predict(self, params, units, act_codes, slope, X, out):
+        from ._kernels.forward import predict as host_predict
+
+        host_predict(params, units, act_codes, slope, X, out)
+
+
+class CudaBackend(CpuBackend):
+    """Training on the GPU (numba-cuda): data, parameters and optimizer state stay on the
+    device for a whole fit.  Validation losses are evaluated on the host (the trainer pulls
+    the parameters first); prediction runs on the device where a GPU is usable (dense ``X``),
+    else on the host."""
+
+    name = "cuda"
+
+    def fit_threads(self, n_jobs, batch_rows):
+        return super().fit_threads(n_jobs, 0)  # the host's threads only: no lanes
+
+    def trainer(self, net, data, batch_size, state, gather, lanes=1):
         module = importlib.import_module("fusedmlp._kernels.cuda.epoch")
-        return module.DeviceFit(params, units, act_codes, loss_code, opt_code, X, Y, sw, batch_size, opt_state, step)
-    return _CpuTrainer(
-        params,
-        units,
-        act_codes,
-        loss_code,
-        opt_code,
-        X,
-        data,
-        indices,
-        indptr,
-        Y,
-        sw,
-        batch_size,
-        opt_state,
-        step,
-        gather,
-        lanes,
-    )
+        return module.DeviceFit(net, data, batch_size, state)
+
+    def objective(self, net, data, lanes=1):
+        raise ValueError("device='cuda' needs a stochastic solver (sgd, adam, rmsprop, adagrad), not lbfgs.")
+
+    def predict(self, params, units, act_codes, slope, X, out):
+        if hasattr(X, "tocsr") or not cuda_usable():
+            return super().predict(params, units, act_codes, slope, X, out)
+        hyper = np.zeros(codes.N_HYPER)
+        hyper[codes.SLOPE] = slope
+        importlib.import_module("fusedmlp._kernels.cuda.epoch").predict(params, units, act_codes, hyper, X, out)
+
+
+_BACKENDS = {"cpu": CpuBackend(), "cuda": CudaBackend()}
+
+
+def backend(device="cpu"):
+    """The backend of ``device`` (``'cpu'`` or ``'cuda'``)."""
+    return _BACKENDS[device]
 
 
 def cuda_usable():
@@ -238,27 +165,6 @@ def cuda_usable():
     except (ImportError, RuntimeError):
         return False
     return True
-
-
-def predict(device, params, units, act_codes, slope, X, out):
-    """Network output of every row of ``X`` (dense, or sparse) into ``out``.
-
-    NumPy on the host (``fusedmlp._kernels.forward``): prediction compiles nothing.  A model
-    fitted with ``device="cuda"`` predicts on the GPU where one is usable (dense ``X``)."""
-    if device == "cuda" and not hasattr(X, "tocsr") and cuda_usable():
-        hyper = np.zeros(codes.N_HYPER)
-        hyper[codes.SLOPE] = slope
-        importlib.import_module("fusedmlp._kernels.cuda.epoch").predict(params, units, act_codes, hyper, X, out)
-        return
-    from ._kernels.forward import predict as host_predict
-
-    host_predict(params, units, act_codes, slope, X, out)
-
-
-def fit_threads(n_jobs, batch_rows):
-    """Context manager setting a fit's threads (``n_jobs``) and yielding the kernel lanes for
-    batches of ``batch_rows`` (see ``fusedmlp._kernels.threads``)."""
-    return importlib.import_module("fusedmlp._kernels.threads").fit_threads(n_jobs, batch_rows)
 
 
 def param_views(params, units):

@@ -233,6 +233,21 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         state.pop("_layer_views", None)
         return state
 
+    @property
+    def _optimizer(self):
+        """The optimizer of the last stochastic fit (its scalars a copy): as scikit-learn's
+        ``_optimizer``, read by its tests.  The fitted state is ``_optimizer_state``."""
+        saved = self.__dict__.get("_optimizer_state")
+        if saved is None:
+            raise AttributeError("_optimizer")
+        return _Optimizer.restore(saved)
+
+    def __setstate__(self, state):
+        if "_optimizer" in state:  # a 0.1 pickle: its optimizer object becomes built-ins
+            state = dict(state)
+            state["_optimizer_state"] = _Optimizer.restore(vars(state.pop("_optimizer"))).saved()
+        super().__setstate__(state)
+
     # ------------------------------------------------------------------ set-up
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -339,25 +354,6 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 self.best_validation_score_ = None
 
     # ------------------------------------------------------------------ kernel inputs
-    @staticmethod
-    def _kernel_X(X, dtype):
-        """``(dense, data, indices, indptr)`` in ``dtype``; CSR for sparse input."""
-        if sp.issparse(X):
-            X = X.tocsr()
-            if not X.has_canonical_format:
-                X = X.copy()
-                X.sum_duplicates()
-            n_features = X.shape[1]
-            return (
-                np.empty((0, n_features), dtype),
-                np.asarray(X.data, dtype=dtype),
-                np.asarray(X.indices, dtype=np.int64),
-                np.asarray(X.indptr, dtype=np.int64),
-            )
-        none_f = np.empty(0, dtype)
-        none_i = np.empty(0, np.int64)
-        return np.ascontiguousarray(X, dtype=dtype), none_f, none_i, none_i
-
     # ------------------------------------------------------------------ fitting
     @with_callbacks
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
@@ -384,58 +380,30 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         y = np.asarray(y, dtype=dtype)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=dtype)
-        kern = _backend.kernels("cpu")
+        backend = _backend.backend(self.device)
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(kern, X, y, sample_weight, incremental, validation_data)
+            self._fit_stochastic(backend, X, y, sample_weight, incremental, validation_data)
         else:
             for name, used in (
                 ("validation_data", validation_data is not None),
                 ("dropout", any(self._dropout_rates(self.n_layers_ - 2))),
-                ("device='cuda'", self.device == "cuda"),
             ):
                 if used:
                     raise ValueError(f"{name} needs a stochastic solver (sgd, adam, rmsprop, adagrad), not lbfgs.")
-            self._fit_lbfgs(kern, X, y, sample_weight)
+            self._fit_lbfgs(backend, X, y, sample_weight)
 
         if not np.isfinite(self._params).all():
             raise ValueError(_NON_FINITE)
         return self
 
-    def _fit_lbfgs(self, kern, X, y, sample_weight):
+    def _fit_lbfgs(self, backend, X, y, sample_weight):
         dtype = self._params.dtype
-        Xd, data, indices, indptr = self._kernel_X(X, dtype)
-        sw = np.empty(0, dtype) if sample_weight is None else sample_weight
-        act_codes = self._activation_codes()
-        hyper = self._hyper(0.0, dtype)
-        loss_code = self._loss_code()
-        grad = np.empty_like(self._params)
-        params = self._params
-        with _backend.fit_threads(self.n_jobs, X.shape[0]) as lanes:
-            ws = kern.make_workspace(self._units, X.shape[0], dtype, gather=False, lanes=lanes)
-            args = (
-                params,
-                self._units,
-                act_codes,
-                loss_code,
-                hyper,
-                Xd,
-                data,
-                indices,
-                indptr,
-                y,
-                sw,
-                ws["acts"],
-                ws["deltas"],
-                ws["grads"],
-                ws["chunk_grads"],
-            )
-            if lanes > 1:
-                args += (ws["xbuf"], ws["ybuf"], ws["swbuf"], ws["sums"])
-
-            def objective(x):
-                params[...] = x
-                loss = (kern.lanes_loss_grad if lanes > 1 else kern.loss_grad)(*args, grad)
-                return loss, grad.astype(np.float64)
+        data = _backend.make_data(X, y, sample_weight, dtype)
+        net = _backend.make_net(
+            self._params, self._units, self._activation_codes(), self._loss_code(), 0, self._hyper(0.0, dtype)
+        )
+        with backend.fit_threads(self.n_jobs, X.shape[0]) as lanes:
+            objective = backend.objective(net, data, lanes)
 
             callback = None
             if self.verbose:
@@ -458,10 +426,13 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         self.loss_ = opt_res.fun
         self._params[...] = opt_res.x
 
-    def _fit_stochastic(self, kern, X, y, sample_weight, incremental, validation_data):
+    def _fit_stochastic(self, backend, X, y, sample_weight, incremental, validation_data):
         dtype = self._params.dtype
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = _Optimizer(self, self._params.size, dtype)
+        if not incremental or not hasattr(self, "_optimizer_state"):
+            opt = _Optimizer(self, self._params.size, dtype)
+        else:
+            opt = _Optimizer.restore(self._optimizer_state)
+        self._optimizer_state = opt.saved()  # arrays and built-ins only (pickles, skops)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
@@ -499,41 +470,17 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
-        if self.device == "cuda" and sp.issparse(X_train):
-            X_train = X_train.toarray()
-        Xd, data, indices, indptr = self._kernel_X(X_train, dtype)
-        y_train = np.ascontiguousarray(y_train, dtype=dtype)
-        sw = np.empty(0, dtype) if sample_weight_train is None else np.ascontiguousarray(sample_weight_train)
+        data = _backend.make_data(X_train, y_train, sample_weight_train, dtype)
         gather = self.shuffle and batch_size < n_samples
-        act_codes = self._activation_codes()
-        loss_code = self._loss_code()
-        opt = self._optimizer
+        net = _backend.make_net(
+            self._params, self._units, self._activation_codes(), self._loss_code(), opt.code, self._hyper(0.0, dtype)
+        )
         # threads for this fit only (n_jobs); restored on leaving, also on errors
-        with _backend.fit_threads(self.n_jobs, batch_size if self.device == "cpu" else 0) as lanes:
-            fit = _backend.trainer(
-                self.device,
-                self._params,
-                self._units,
-                act_codes,
-                loss_code,
-                opt.code,
-                Xd,
-                data,
-                indices,
-                indptr,
-                y_train,
-                sw,
-                batch_size,
-                opt.state,
-                opt.step,
-                gather,
-                lanes,
-            )
+        with backend.fit_threads(self.n_jobs, batch_size) as lanes:
+            fit = backend.trainer(net, data, batch_size, opt.kernel_state, gather, lanes)
             no_order = np.empty(0, np.int64)
             dropout = any(self._dropout_rates(self.n_layers_ - 2))
-            record_validation = (
-                None if val is None else self._validation_recorder(kern, val, act_codes, loss_code, dtype)
-            )
+            record_validation = None if val is None else self._validation_recorder(backend, val, net)
             callbacks = None
             if getattr(self, "_skl_callbacks", None):
                 # scikit-learn's callback API: one task per epoch (progress bars, monitors, stop)
@@ -615,6 +562,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 warnings.warn("Training interrupted by user.")
 
             fit.pull()
+            self._optimizer_state = opt.saved()
             if early_stopping and self.restore_best_weights:
                 self._params[...] = self._best_params
             if callbacks is not None:
@@ -649,33 +597,18 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
             self.validation_loss_curve_ = []
             self.best_validation_loss_ = np.inf
 
-    def _validation_recorder(self, kern, val, act_codes, loss_code, dtype):
+    def _validation_recorder(self, backend, val, net):
         """A function appending the validation score and loss of the current weights; the
         kernel inputs and workspace are made once per fit."""
         X_val, y_val, Y_val, sw_val = val
-        Xd, data, indices, indptr = self._kernel_X(X_val, dtype)
-        Y = np.ascontiguousarray(np.asarray(Y_val, dtype=dtype).reshape(X_val.shape[0], -1))
-        sw = np.empty(0, dtype) if sw_val is None else np.ascontiguousarray(sw_val, dtype=dtype)
-        ws = kern.make_workspace(self._units, X_val.shape[0], dtype, gather=False)
-        hyper = self._hyper(0.0, dtype)
+        dtype = net.params.dtype
+        Y = np.asarray(Y_val, dtype=dtype).reshape(X_val.shape[0], -1)
+        data = _backend.make_data(X_val, Y, sw_val, dtype)
+        evaluate = backend.evaluator(net._replace(hyper=self._hyper(0.0, dtype)), data)
 
         def record():
             score = self._score(X_val, y_val, sample_weight=sw_val)
-            loss = kern.evaluate(
-                self._params,
-                self._units,
-                act_codes,
-                loss_code,
-                hyper,
-                Xd,
-                data,
-                indices,
-                indptr,
-                Y,
-                sw,
-                ws["acts"],
-                ws["deltas"],
-            )
+            loss = evaluate()
             self.validation_scores_.append(score)
             self.validation_loss_curve_.append(float(loss))
             if self.verbose:
@@ -713,8 +646,8 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         if not sp.issparse(X):
             X = np.asarray(X, dtype=dtype)
         out = np.empty((X.shape[0], self.n_outputs_), dtype)
-        _backend.predict(
-            getattr(self, "device", "cpu"), params, self._units, self._activation_codes(), self.negative_slope, X, out
+        _backend.backend(getattr(self, "device", "cpu")).predict(
+            params, self._units, self._activation_codes(), self.negative_slope, X, out
         )
         return out
 

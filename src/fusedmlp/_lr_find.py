@@ -128,7 +128,7 @@ def lr_find(
             order = np.concatenate([order, rng.permutation(n)])
         rows, order = order[:batch_size], order[batch_size:]
         if step:
-            est._optimizer.learning_rate = rate
+            est._optimizer_state["learning_rate"] = float(rate)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -14,7 +14,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _backend
 from ._backend import codes
-from ._base import BaseFusedMLP
 from ._sklearn_compat import Interval, _fit_context, validate_data
 
 __all__ = ["Perceptron"]
@@ -152,9 +151,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             self._params = np.zeros(X.shape[1] * n_units + n_units, dtype=X.dtype)
         dtype = self._params.dtype
         Y = (y[:, None] == self.classes_[-1:]) if len(self.classes_) == 2 else (y[:, None] == self.classes_)
-        Y = np.ascontiguousarray(Y, dtype=dtype)
-        Xd, data, indices, indptr = BaseFusedMLP._kernel_X(X, dtype)
-        kern = _backend.kernels("cpu")
+        data = _backend.make_data(X, Y, None, dtype)
+        kern = _backend.kernels()
         rng = check_random_state(self.random_state)
         order = np.arange(X.shape[0], dtype=np.int64)
         z = np.empty(self._units[1], dtype)
@@ -166,11 +164,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             mistakes = kern.perceptron_epoch(
                 self._params,
                 self._units,
-                Xd,
                 data,
-                indices,
-                indptr,
-                Y,
                 order if self.shuffle else order[:0],
                 self.eta0,
                 self.fit_intercept,
@@ -228,7 +222,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         if not sp.issparse(X):
             X = np.asarray(X, dtype=dtype)
         out = np.empty((X.shape[0], int(self._units[1])), dtype)
-        _backend.predict("cpu", params, self._units, np.array([codes.IDENTITY], np.int64), 0.0, X, out)
+        _backend.backend("cpu").predict(params, self._units, np.array([codes.IDENTITY], np.int64), 0.0, X, out)
         return out.ravel() if out.shape[1] == 1 else out
 
     def predict(self, X):

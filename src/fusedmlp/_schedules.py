@@ -3,13 +3,17 @@
 Pure Python: the rate of each epoch is computed here and reaches the kernels as a number.
 'constant', 'invscaling' and 'adaptive' follow scikit-learn's ``SGDOptimizer``; unlike
 scikit-learn, every schedule applies to every first-order solver.
+
+A fitted estimator keeps the optimizer as ``saved()``'s dict of NumPy arrays and Python
+built-ins (``_optimizer_state``), so that pickles and skops files carry no private class;
+``restore`` makes the optimizer again for the next ``partial_fit``.
 """
 
 import math
 
 import numpy as np
 
-from ._backend import codes
+from ._backend import State, codes
 
 __all__ = ["_Optimizer"]
 
@@ -24,18 +28,39 @@ class _Optimizer:
     """
 
     def __init__(self, est, n_params, dtype):
-        self.code = codes.OPTIMIZERS[est.solver]
-        self.schedule = est.learning_rate
+        # Python scalars, not NumPy ones (a grid search's values): ``saved()`` holds built-ins
+        self.code = int(codes.OPTIMIZERS[est.solver])
+        self.schedule = str(est.learning_rate)
         self.learning_rate_init = float(est.learning_rate_init)
         self.learning_rate = self.learning_rate_init
-        self.power_t = est.power_t
-        self.decay = est.lr_decay
-        self.max_rate = 10.0 * self.learning_rate_init if est.max_learning_rate is None else est.max_learning_rate
-        self.period = est.lr_period
-        self.max_iter = est.max_iter
+        self.power_t = float(est.power_t)
+        self.decay = float(est.lr_decay)
+        top = est.max_learning_rate
+        self.max_rate = 10.0 * self.learning_rate_init if top is None else float(top)
+        self.period = None if est.lr_period is None else int(est.lr_period)
+        self.max_iter = int(est.max_iter)
         self.epoch = 0
-        self.state = np.zeros((codes.OPTIMIZER_STATE_ROWS[self.code], n_params), dtype)
+        self.moments = np.zeros((codes.OPTIMIZER_STATE_ROWS[self.code], n_params), dtype)
         self.step = np.zeros(1, np.int64)
+
+    @property
+    def kernel_state(self):
+        """The kernels' ``State``: the moments and the step counter (mutated in place)."""
+        return State(self.moments, self.step)
+
+    def saved(self):
+        """Everything the optimizer holds, as a dict of arrays and built-ins."""
+        return dict(vars(self))
+
+    @classmethod
+    def restore(cls, saved):
+        """The optimizer of a ``saved()`` dict; the dict of a 0.1 pickle's ``_Optimizer`` too
+        (whose moments were called ``state``)."""
+        opt = cls.__new__(cls)
+        opt.__dict__.update(saved)
+        if "moments" not in saved:
+            opt.moments = opt.__dict__.pop("state")
+        return opt
 
     def epoch_rate(self):
         """The learning rate of the coming epoch (recorded in ``learning_rate_curve_``)."""

@@ -7,6 +7,7 @@ from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu import epoch
 from fusedmlp._kernels.forward import param_views
 from fusedmlp._kernels.forward import predict as host_predict
+from fusedmlp._kernels.structs import State, make_data, make_net
 from fusedmlp._kernels.workspace import make_workspace
 from tests.reference import numpy_mlp as ref
 
@@ -25,6 +26,11 @@ class Net:
         hidden_codes = [C.ACTIVATIONS[h] for h in (hidden if isinstance(hidden, list) else [hidden] * (len(units) - 2))]
         self.act_codes = np.array(hidden_codes + [C.OUTPUT_ACTIVATION[C.LOSSES[loss]]], dtype=np.int64)
         self.loss_code = C.LOSSES[loss]
+
+    def kernel(self, hyper, opt_code=C.SGD, params=None):
+        """The kernels' ``structs.Net`` of this network."""
+        params = self.params if params is None else params
+        return make_net(params, self.units, self.act_codes, self.loss_code, opt_code, hyper)
 
     def views(self, params=None):
         return param_views(self.params if params is None else params, self.units)
@@ -59,7 +65,7 @@ class Net:
         return h
 
 
-def make_data(n, n_features, n_outputs, loss, dtype=np.float64, seed=1):
+def random_data(n, n_features, n_outputs, loss, dtype=np.float64, seed=1):
     """Inputs and targets suited to ``loss`` (one-hot, 0/1, counts or reals)."""
     rng = np.random.RandomState(seed)
     X = rng.randn(n, n_features).astype(dtype)
@@ -74,87 +80,43 @@ def make_data(n, n_features, n_outputs, loss, dtype=np.float64, seed=1):
     return X, Y.astype(dtype)
 
 
-def split_X(X, sparse):
-    """Kernel arguments ``(X, data, indices, indptr)`` for dense or CSR input."""
-    none_i = np.empty(0, np.int64)
-    if sparse:
-        import scipy.sparse as sp
+def kernel_data(X, Y, sw, sparse=False, dtype=None):
+    """The kernels' ``structs.Data`` for dense or (``sparse``) CSR input."""
+    import scipy.sparse as sp
 
-        A = sp.csr_matrix(X)
-        return (np.empty((0, X.shape[1]), X.dtype), A.data, A.indices.astype(np.int64), A.indptr.astype(np.int64))
-    return X, np.empty(0, X.dtype), none_i, none_i
+    dtype = X.dtype if dtype is None else dtype
+    return make_data(sp.csr_matrix(X) if sparse else X, Y, sw, dtype)
 
 
 def workspace(*args, **kwargs):
     """``make_workspace`` with every scratch buffer poisoned with NaN, so that a kernel
     reading memory it did not write first fails the comparison instead of passing by luck."""
-    ws = make_workspace(*args, **kwargs)
-    for name in ("acts", "deltas", "grads", "chunk_grads", "xbuf", "ybuf", "swbuf"):
-        ws[name].fill(np.nan)
-    return ws
+    work = make_workspace(*args, **kwargs)
+    for buf in work[:7]:  # acts .. swbuf
+        buf.fill(np.nan)
+    return work
 
 
 def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, state=None, chunk=None, lanes=1):
     """One ``train_epoch`` call on fresh workspaces (threaded with ``lanes > 1``); returns
     (loss, opt_state, step)."""
     gather = order.size > 0 and batch_size < X.shape[0]
-    ws = workspace(net.units, batch_size, net.dtype, gather, chunk=chunk, lanes=lanes)
+    work = workspace(net.units, batch_size, net.dtype, gather, chunk=chunk, lanes=lanes)
     if state is None:
         state = (np.zeros((C.OPTIMIZER_STATE_ROWS[opt_code], net.params.size), net.dtype), np.zeros(1, np.int64))
     opt_state, step = state
-    Xk, data, indices, indptr = split_X(X, sparse)
-    sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
-    loss = train_epoch(
-        epoch,
-        net.params,
-        net.units,
-        net.act_codes,
-        net.loss_code,
-        opt_code,
-        hyper,
-        Xk,
-        data,
-        indices,
-        indptr,
-        Y,
-        sw_k,
-        order,
-        batch_size,
-        ws,
-        opt_state,
-        step,
-    )
+    data = kernel_data(X, Y, sw, sparse, net.dtype)
+    loss = train_epoch(epoch, net.kernel(hyper, opt_code), data, order, batch_size, work, State(opt_state, step))
     return loss, opt_state, step
 
 
 def loss_grad(net, X, Y, sw, hyper, sparse=False, params=None, chunk=None, lanes=1):
     """The L-BFGS objective kernel (threaded with ``lanes > 1``): (loss, gradient)."""
-    ws = workspace(net.units, X.shape[0], net.dtype, False, chunk=chunk, lanes=lanes)
-    Xk, data, indices, indptr = split_X(X, sparse)
-    sw_k = np.empty(0, net.dtype) if sw is None else sw.astype(net.dtype)
+    work = workspace(net.units, X.shape[0], net.dtype, False, chunk=chunk, lanes=lanes)
+    data = kernel_data(X, Y, sw, sparse, net.dtype)
     grad = np.full_like(net.params, np.nan)
-    p = net.params if params is None else params
-    args = (
-        p,
-        net.units,
-        net.act_codes,
-        net.loss_code,
-        hyper,
-        Xk,
-        data,
-        indices,
-        indptr,
-        Y,
-        sw_k,
-        ws["acts"],
-        ws["deltas"],
-        ws["grads"],
-        ws["chunk_grads"],
-    )
-    if lanes > 1:
-        value = epoch.lanes_loss_grad(*args, ws["xbuf"], ws["ybuf"], ws["swbuf"], ws["sums"], grad)
-    else:
-        value = epoch.loss_grad(*args, grad)
+    kernel = epoch.lanes_loss_grad if work.lanes > 1 else epoch.loss_grad
+    value = kernel(net.kernel(hyper, params=params), data, work, grad)
     return value, grad
 
 

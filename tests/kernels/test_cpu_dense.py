@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.kernels.net import TOL, Net, flat, loss_grad, make_data, predict, ref_backprop
+from tests.kernels.net import TOL, Net, flat, loss_grad, predict, random_data, ref_backprop
 from tests.reference import numpy_mlp as ref
 
 DTYPES = [np.float64, np.float32]
@@ -15,7 +15,7 @@ DTYPES = [np.float64, np.float32]
 @pytest.mark.parametrize("hidden", ref.ACTIVATIONS)
 def test_loss_and_gradient_match_reference(hidden, loss, dtype, sparse):
     net = Net([4, 5, 3, 2], hidden, loss, dtype)
-    X, Y = make_data(11, 4, 2, loss, dtype)
+    X, Y = random_data(11, 4, 2, loss, dtype)
     if sparse:
         X[X < 0.3] = 0
     sw = np.random.RandomState(5).uniform(0.2, 3.0, 11)
@@ -34,7 +34,7 @@ def test_loss_and_gradient_match_reference(hidden, loss, dtype, sparse):
 @pytest.mark.parametrize("hidden", ref.ACTIVATIONS + [["tanh", "relu"]])
 def test_predict_matches_reference_in_blocks(hidden, dtype, sparse):
     net = Net([6, 5, 4, 3], hidden, "log_loss", dtype)
-    X, _ = make_data(10, 6, 3, "log_loss", dtype)
+    X, _ = random_data(10, 6, 3, "log_loss", dtype)
     if sparse:
         X[np.abs(X) < 0.5] = 0
     out = predict(net, X, net.hyper(), sparse=sparse, chunk=3)  # 10 rows in chunks of 3
@@ -45,7 +45,7 @@ def test_predict_matches_reference_in_blocks(hidden, dtype, sparse):
 
 def test_inputs_are_never_written_and_read_only_inputs_work():
     net = Net([3, 4, 1], "relu", "squared_error")
-    X, Y = make_data(8, 3, 1, "squared_error")
+    X, Y = random_data(8, 3, 1, "squared_error")
     sw = np.linspace(0.5, 1.5, 8)
     for a in (X, Y, sw):
         a.setflags(write=False)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fusedmlp._kernels import _codes as C
-from tests.kernels.net import TOL, Net, flat, make_data, run_epoch
+from tests.kernels.net import TOL, Net, flat, random_data, run_epoch
 from tests.reference import numpy_mlp as ref
 
 N = 7
@@ -52,7 +52,7 @@ def _reference_epoch(net, X, Y, sw, order, batch_size, optimizer, hyper):
 @pytest.mark.parametrize("hidden", ref.ACTIVATIONS)
 def test_epoch_matches_reference(hidden, loss, optimizer, batch_size, dtype):
     net = Net([3, 4, 2], hidden, loss, dtype, seed=batch_size)
-    X, Y = make_data(N, 3, 2, loss, dtype)
+    X, Y = random_data(N, 3, 2, loss, dtype)
     order = np.random.RandomState(3).permutation(N).astype(np.int64)
     h = net.hyper(lr=0.05, alpha=0.01, momentum=0.9, nesterov=True, slope=0.05, huber_delta=0.5)
     expected_loss, expected_params = _reference_epoch(net, X, Y, None, order, batch_size, optimizer, h)
@@ -70,7 +70,7 @@ def test_l1_epoch_matches_reference(optimizer, batch_size, sparse, dtype):
     """L1 (with L2 and sample weights) in every batch mode: a proximal step after each
     optimizer step; strong enough that, over 13 steps, some coefficients end at exactly zero."""
     net = Net([5, 6, 3, 3], ["tanh", "relu"], "log_loss", dtype, seed=4)
-    X, Y = make_data(13, 5, 3, "log_loss", dtype)
+    X, Y = random_data(13, 5, 3, "log_loss", dtype)
     sw = np.random.RandomState(9).uniform(0.5, 2.0, 13)
     order = np.random.RandomState(2).permutation(13).astype(np.int64)
     h = net.hyper(lr=0.05, alpha=0.01, momentum=0.9, nesterov=True, l1=0.5)
@@ -93,7 +93,7 @@ def test_epoch_with_sample_weights_sparse_and_order(batch_size, shuffled, sparse
     """Also in row chunks smaller than the batch (``chunk``), summed into one gradient, and
     threaded (``lanes``: each batch split in 3, some lanes empty in batches of 2)."""
     net = Net([5, 6, 3, 3], ["tanh", "relu"], "log_loss", seed=4)
-    X, Y = make_data(13, 5, 3, "log_loss")
+    X, Y = random_data(13, 5, 3, "log_loss")
     X[np.abs(X) < 0.4] = 0
     sw = np.random.RandomState(9).uniform(0.1, 2.0, 13)
     order = np.random.RandomState(2).permutation(13).astype(np.int64) if shuffled else np.empty(0, np.int64)
@@ -117,7 +117,7 @@ def test_threaded_epoch_with_a_large_gradient_matches_reference(optimizer):
 
     net = Net([200, 170, 3], "tanh", "log_loss", seed=1)
     assert net.params.size > _THREADED_SUM
-    X, Y = make_data(9, 200, 3, "log_loss")
+    X, Y = random_data(9, 200, 3, "log_loss")
     order = np.random.RandomState(0).permutation(9).astype(np.int64)
     h = net.hyper(lr=0.01, alpha=0.01, l1=0.001, momentum=0.9)
     expected_loss, expected_params = _reference_epoch(net, X, Y, None, order, 4, optimizer, h)
@@ -128,7 +128,7 @@ def test_threaded_epoch_with_a_large_gradient_matches_reference(optimizer):
 
 def test_optimizer_state_carries_over_between_epochs():
     net = Net([3, 4, 1], "relu", "squared_error")
-    X, Y = make_data(6, 3, 1, "squared_error")
+    X, Y = random_data(6, 3, 1, "squared_error")
     order = np.arange(6, dtype=np.int64)
     h = net.hyper(lr=0.01)
     coefs, intercepts = net.views64()
@@ -145,7 +145,7 @@ def test_optimizer_state_carries_over_between_epochs():
 @pytest.mark.skipif(platform.machine().lower() not in {"x86_64", "amd64"}, reason="FTZ/DAZ is set on x86 only")
 def test_subnormals_are_flushed_inside_and_the_mode_restored_after():
     net = Net([3, 4, 2], "relu", "log_loss")
-    X, Y = make_data(5, 3, 2, "log_loss")
+    X, Y = random_data(5, 3, 2, "log_loss")
     h = net.hyper(lr=0.0, momentum=0.9)
     state = (np.full((1, net.params.size), 1e-310), np.zeros(1, np.int64))
     run_epoch(net, X, Y, None, np.empty(0, np.int64), 5, C.SGD, h, state=state)
@@ -161,10 +161,10 @@ def test_evaluate_matches_reference_objective(loss, sparse, dtype):
     """The validation loss: the reference batch objective (L2 and L1 included), in chunks."""
     from fusedmlp._kernels.cpu.epoch import evaluate
     from fusedmlp._kernels.workspace import make_workspace
-    from tests.kernels.net import split_X
+    from tests.kernels.net import kernel_data
 
     net = Net([4, 5, 3, 2], ["tanh", "leaky_relu"], loss, dtype, seed=2)
-    X, Y = make_data(11, 4, 2, loss, dtype)
+    X, Y = random_data(11, 4, 2, loss, dtype)
     sw = np.random.RandomState(1).uniform(0.5, 2.0, 11)
     h = net.hyper(alpha=0.3, l1=0.2, slope=0.1, huber_delta=0.5)
     coefs, intercepts = net.views64()
@@ -181,21 +181,10 @@ def test_evaluate_matches_reference_objective(loss, sparse, dtype):
         huber_delta=0.5,
         l1=0.2,
     )
-    ws = make_workspace(net.units, 11, dtype, gather=False, chunk=3)
-    for w in (ws["acts"], ws["deltas"]):
+    work = make_workspace(net.units, 11, dtype, gather=False, chunk=3)
+    for w in (work.acts, work.deltas):
         w[:] = np.nan
-    value = evaluate(
-        net.params,
-        net.units,
-        net.act_codes,
-        net.loss_code,
-        h,
-        *split_X(X, sparse),
-        Y,
-        sw.astype(dtype),
-        ws["acts"],
-        ws["deltas"],
-    )
+    value = evaluate(net.kernel(h), kernel_data(X, Y, sw, sparse, dtype), work)
     np.testing.assert_allclose(value, expected, **TOL[dtype])
 
 
@@ -208,7 +197,7 @@ def test_dropout_epoch_matches_reference(hidden, batch_size, dtype, lanes):
     position in the epoch: the same masks and gradients as the reference in every mode,
     threaded too."""
     net = Net([5, 8, 6, 3], [hidden, "relu"], "log_loss", dtype, seed=4)
-    X, Y = make_data(13, 5, 3, "log_loss", dtype)
+    X, Y = random_data(13, 5, 3, "log_loss", dtype)
     order = np.random.RandomState(2).permutation(13).astype(np.int64)
     h = net.hyper(lr=0.05, alpha=0.01, dropout=[0.5, 0.25], seed=1234)
     expected_loss, expected_params = _reference_epoch(net, X, Y, None, order, batch_size, "adam", h)
@@ -218,7 +207,7 @@ def test_dropout_epoch_matches_reference(hidden, batch_size, dtype, lanes):
 
 
 def test_dropout_masks_change_the_epoch_and_a_zero_rate_does_not():
-    X, Y = make_data(13, 5, 3, "log_loss")
+    X, Y = random_data(13, 5, 3, "log_loss")
     order = np.arange(13, dtype=np.int64)
     results = []
     for rates, seed in (([0.0, 0.0], 1), (None, 0), ([0.5, 0.0], 1), ([0.5, 0.0], 2)):

@@ -5,7 +5,7 @@ import pytest
 
 from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu.losses import output_delta
-from tests.kernels.net import TOL, make_data
+from tests.kernels.net import TOL, random_data
 from tests.reference import numpy_mlp as ref
 
 DTYPES = [np.float64, np.float32]
@@ -22,7 +22,7 @@ def _outputs(loss, n, k, dtype, seed=0):
 @pytest.mark.parametrize("loss", ref.LOSSES)
 def test_output_delta_matches_reference(loss, weighted, dtype):
     n, k = 9, 3
-    _, Y = make_data(n, 2, k, loss, dtype)
+    _, Y = random_data(n, 2, k, loss, dtype)
     A = _outputs(loss, n, k, dtype)
     sw = np.random.RandomState(2).uniform(0.5, 2.0, n).astype(dtype) if weighted else np.empty(0, dtype)
     D = np.empty_like(A)

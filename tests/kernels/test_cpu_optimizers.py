@@ -5,6 +5,7 @@ import pytest
 
 from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu.optimizers import regularized_gradient, update
+from fusedmlp._kernels.structs import State, make_net
 
 DTYPES = [np.float64, np.float32]
 
@@ -25,7 +26,17 @@ def _hyper(**kw):
 
 
 N_COEF = 6  # the first 6 entries are coefficients (L2), the rest intercepts
+UNITS = [3, 1, 3]  # 3*1 + 1*3 = 6 coefficients, 1 + 3 = 4 intercepts
 SW = 4.0
+
+
+def _net(p, code, hyper):
+    return make_net(p, UNITS, [C.RELU, C.IDENTITY], C.SQUARED_ERROR, code, hyper)
+
+
+def _update(p, raw, moments, step, code, hyper):
+    """The kernel's ``update`` on a batch of weight sum ``SW``."""
+    return update(_net(p, code, hyper), raw, State(moments, step), 1 / SW)
 
 
 def _grad(p, raw, alpha):
@@ -44,7 +55,7 @@ def test_sgd_momentum_step(dtype, nesterov):
     g = _grad(p, raw, 0.3)
     v = 0.9 * v0 - 0.1 * g
     expected = p + (0.9 * v - 0.1 * g if nesterov else v)
-    pen = update(p_new := p.copy(), raw, state, np.zeros(1, np.int64), C.SGD, h, N_COEF, 1 / SW)
+    pen = _update(p_new := p.copy(), raw, state, np.zeros(1, np.int64), C.SGD, h)
     tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(p_new, expected, **tol)
     np.testing.assert_allclose(state[0], v, **tol)
@@ -67,7 +78,7 @@ def test_adam_two_steps(dtype):
         v = 0.999 * v + 0.001 * g**2
         lr_t = 0.1 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
         expected = expected - lr_t * m / (np.sqrt(v) + 1e-8)
-        update(current, raw, state, step, C.ADAM, h, N_COEF, 1 / SW)
+        _update(current, raw, state, step, C.ADAM, h)
     assert step[0] == 2
     tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(current, expected, **tol)
@@ -83,7 +94,7 @@ def test_rmsprop_step(dtype):
     g = _grad(p, raw, 0.3)
     s = 0.8 * s0 + 0.2 * g**2
     expected = p - 0.1 * g / (np.sqrt(s) + 1e-8)
-    update(current := p.copy(), raw, state, np.zeros(1, np.int64), C.RMSPROP, _hyper(), N_COEF, 1 / SW)
+    _update(current := p.copy(), raw, state, np.zeros(1, np.int64), C.RMSPROP, _hyper())
     tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(current, expected, **tol)
     np.testing.assert_allclose(state[0], s, **tol)
@@ -97,7 +108,7 @@ def test_adagrad_step(dtype):
     g = _grad(p, raw, 0.3)
     s = s0 + g**2
     expected = p - 0.1 * g / (np.sqrt(s) + 1e-8)
-    update(current := p.copy(), raw, state, np.zeros(1, np.int64), C.ADAGRAD, _hyper(), N_COEF, 1 / SW)
+    _update(current := p.copy(), raw, state, np.zeros(1, np.int64), C.ADAGRAD, _hyper())
     tol = dict(rtol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(current, expected, **tol)
     np.testing.assert_allclose(state[0], s, **tol)
@@ -107,7 +118,7 @@ def test_regularized_gradient():
     p, raw = _setup(np.float64)
     p[2] = 0.0  # the L1 subgradient is zero at zero
     out = np.empty(10)
-    pen = regularized_gradient(p, raw, N_COEF, 0.3, 0.2, 1 / SW, out)
+    pen = regularized_gradient(_net(p, C.SGD, _hyper(alpha=0.3, l1=0.2)), raw, 1 / SW, out)
     expected = _grad(p, raw, 0.3)
     expected[:N_COEF] += 0.2 * np.sign(p[:N_COEF])  # l1 is on the mean loss: not divided by SW
     np.testing.assert_allclose(out, expected, rtol=1e-14)
@@ -132,19 +143,10 @@ def test_l1_is_a_proximal_step_after_the_optimizer_step(dtype, opt):
     rows = C.OPTIMIZER_STATE_ROWS[code]
     plain = p.copy()
     plain_state = np.full((rows, 10), 0.5, dtype)
-    update(plain, raw, plain_state, np.zeros(1, np.int64), code, _hyper(alpha=0.0), N_COEF, 1 / SW)
+    _update(plain, raw, plain_state, np.zeros(1, np.int64), code, _hyper(alpha=0.0))
     l1 = 5.0  # threshold 0.5 (SGD): some coefficients end at exactly zero
     current = p.copy()
-    pen = update(
-        current,
-        raw,
-        np.full((rows, 10), 0.5, dtype),
-        np.zeros(1, np.int64),
-        code,
-        _hyper(alpha=0.0, l1=l1),
-        N_COEF,
-        1 / SW,
-    )
+    pen = _update(current, raw, np.full((rows, 10), 0.5, dtype), np.zeros(1, np.int64), code, _hyper(alpha=0.0, l1=l1))
     if opt == "sgd":
         rate = 0.1
     else:

@@ -8,7 +8,8 @@ from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu import activations as cpu_act
 from fusedmlp._kernels.cpu import optimizers as cpu_opt
 from fusedmlp._kernels.cpu.losses import output_delta as cpu_output_delta
-from tests.kernels.net import TOL, Net, make_data, run_epoch
+from fusedmlp._kernels.structs import State, make_net
+from tests.kernels.net import TOL, Net, kernel_data, random_data, run_epoch
 from tests.kernels.net import predict as cpu_predict
 from tests.reference import numpy_mlp as ref
 
@@ -80,7 +81,7 @@ def test_output_delta_matches_the_cpu_kernel(loss):
     from fusedmlp._kernels.cuda.losses import output_delta
 
     code = C.LOSSES[loss]
-    X, Y = make_data(4, 3, 2, loss)
+    X, Y = random_data(4, 3, 2, loss)
     A = np.abs(np.random.RandomState(0).rand(4, 2)) * 0.8 + 0.1
     sw = np.array([0.5, 1.0, 2.0, 1.5])
     D = np.empty_like(A)
@@ -103,14 +104,17 @@ def test_update_matches_the_cpu_kernel(opt):
     h = np.zeros(C.N_HYPER)
     h[C.LR], h[C.MOMENTUM], h[C.NESTEROV], h[C.BETA_1], h[C.BETA_2] = 0.1, 0.9, 1.0, 0.9, 0.999
     h[C.EPSILON], h[C.RHO], h[C.ALPHA], h[C.L1] = 1e-8, 0.8, 0.3, 0.5
+    units = [2, 2, 2]  # 8 coefficients, 4 intercepts
     expected, exp_state, step = p.copy(), state.copy(), np.zeros(1, np.int64)
-    pen = cpu_opt.update(expected, raw, exp_state, step, code, h, 8, 1 / 4.0)
-    lr = 0.1 * np.sqrt(1 - 0.999) / (1 - 0.9) if opt == "adam" else 0.1
+    net = make_net(expected, units, [C.RELU, C.IDENTITY], C.SQUARED_ERROR, code, h)
+    pen = cpu_opt.update(net, raw, State(exp_state, step), 1 / 4.0)
     d_p, d_state, sums = cuda.to_device(p), cuda.to_device(state), cuda.to_device(np.array([0.0, 4.0, 0.0]))
-    update(d_p, cuda.to_device(raw), d_state, code, 8, lr, 0.9, True, 0.9, 0.999, 1e-8, 0.8, 0.3, 0.5, sums)
+    d_step = np.zeros(1, np.int64)
+    update(net._replace(params=d_p), cuda.to_device(raw), State(d_state, d_step), sums)
     np.testing.assert_allclose(d_p.copy_to_host(), expected, rtol=1e-12)
     np.testing.assert_allclose(d_state.copy_to_host(), exp_state, rtol=1e-12)
     np.testing.assert_allclose(sums.copy_to_host()[2], pen, rtol=1e-12)
+    assert d_step[0] == step[0] == 1  # the step counter is advanced by update, on both targets
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -120,7 +124,7 @@ def test_epoch_matches_the_cpu_epoch(batch_size, optimizer, dtype):
     from fusedmlp._kernels.cuda.epoch import DeviceFit
 
     net = Net([3, 4, 3, 2], ["tanh", "leaky_relu"], "log_loss", dtype, seed=1)
-    X, Y = make_data(5, 3, 2, "log_loss", dtype)
+    X, Y = random_data(5, 3, 2, "log_loss", dtype)
     sw = np.random.RandomState(2).uniform(0.5, 2.0, 5).astype(dtype)
     order = np.random.RandomState(3).permutation(5).astype(np.int64)
     h = net.hyper(lr=0.05, alpha=0.01, l1=0.1, slope=0.1, dropout=[0.3, 0.0], seed=5)
@@ -128,21 +132,21 @@ def test_epoch_matches_the_cpu_epoch(batch_size, optimizer, dtype):
     params = net.params.copy()
     state = np.zeros((C.OPTIMIZER_STATE_ROWS[code], params.size), dtype)
     step = np.zeros(1, np.int64)
-    fit = DeviceFit(params, net.units, net.act_codes, net.loss_code, code, X, Y, sw, batch_size, state, step)
+    fit = DeviceFit(net.kernel(h, code, params), kernel_data(X, Y, sw), batch_size, State(state, step))
     loss = fit.epoch(order, h)
     fit.pull()
     expected_loss, expected_state, expected_step = run_epoch(net, X, Y, sw, order, batch_size, code, h)
     np.testing.assert_allclose(loss, expected_loss, **TOL[dtype])
     np.testing.assert_allclose(params, net.params, **TOL[dtype])
     np.testing.assert_allclose(state, expected_state, **TOL[dtype])
-    assert step[0] == (expected_step[0] if optimizer == "adam" else 0)
+    assert step[0] == expected_step[0]
 
 
 def test_predict_matches_the_cpu_kernel():
     from fusedmlp._kernels.cuda.epoch import predict
 
     net = Net([3, 4, 3], "relu", "log_loss", seed=2)
-    X, _ = make_data(6, 3, 3, "log_loss")
+    X, _ = random_data(6, 3, 3, "log_loss")
     out = np.empty((6, 3))
     predict(net.params, net.units, net.act_codes, net.hyper(), X, out)
     np.testing.assert_allclose(out, cpu_predict(net, X, net.hyper()), rtol=1e-12)

@@ -19,34 +19,38 @@ import pytest
 SCRIPT = r"""
 import json, numpy as np
 from numba.core.runtime import rtsys
-from tests.kernels.net import Net, make_data, run_epoch
+from tests.kernels.net import Net, random_data, run_epoch
 from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu import epoch
 
 def allocations(n, batch, opt, sparse, shuffled, weighted, lanes=1, units=(20, 16, 8, 3)):
     net = Net(list(units), "relu", "log_loss")
-    X, Y = make_data(n, units[0], 3, "log_loss")
+    X, Y = random_data(n, units[0], 3, "log_loss")
     X[X < 0] = 0
     sw = np.ones(n) if weighted else None
     order = np.random.RandomState(0).permutation(n).astype(np.int64) if shuffled else np.empty(0, np.int64)
     h = net.hyper()
     # workspaces are allocated by make_workspace, outside the kernel: build them, warm up,
     # then count what one more train_epoch call allocates
+    from fusedmlp._kernels.structs import State
     from fusedmlp._kernels.workspace import make_workspace
-    from tests.kernels.net import split_X
-    ws = make_workspace(net.units, batch, np.float64, True, lanes=lanes)
-    Xk, data, indices, indptr = split_X(X, sparse)
-    swk = np.empty(0) if sw is None else sw
-    args = (net.params, net.units, net.act_codes, net.loss_code, opt, h, Xk, data, indices, indptr, Y, swk, order,
-            batch, ws["acts"], ws["deltas"], ws["grads"], ws["chunk_grads"], ws["xbuf"], ws["ybuf"], ws["swbuf"])
-    args += (ws["sums"],) if lanes > 1 else ()
-    args += (np.zeros((C.OPTIMIZER_STATE_ROWS[opt], net.params.size)), np.zeros(1, np.int64))
+    from tests.kernels.net import kernel_data
+    work = make_workspace(net.units, batch, np.float64, True, lanes=lanes)
+    state = State(np.zeros((C.OPTIMIZER_STATE_ROWS[opt], net.params.size)), np.zeros(1, np.int64))
+    args = (net.kernel(h, opt), kernel_data(X, Y, sw, sparse), order, batch, work, state)
     kernel = epoch.lanes_epoch if lanes > 1 else epoch.train_epoch
     kernel(*args)
     before = rtsys.get_allocation_stats().alloc
     kernel(*args)
-    n_arrays = sum(isinstance(a, np.ndarray) for a in args)
+    n_arrays = sum(isinstance(a, np.ndarray) for a in _leaves(args))
     return rtsys.get_allocation_stats().alloc - before - n_arrays
+
+def _leaves(args):
+    for a in args:
+        if isinstance(a, tuple):
+            yield from _leaves(a)
+        else:
+            yield a
 
 out = {}
 for opt in (C.SGD, C.ADAM, C.RMSPROP, C.ADAGRAD):
