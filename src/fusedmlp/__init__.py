@@ -15,6 +15,12 @@ from ._plot import plot_history
 from ._regressor import MLPRegressor
 from ._stream import partial_fit_blocks
 
+# Pickles and skops files name the estimators by their public path (``fusedmlp.MLPClassifier``,
+# what ``skops.io.load(..., trusted=[...])`` lists); pickles naming the defining modules load too.
+for _cls in (MLPClassifier, MLPRegressor, Perceptron, LRFinderResult):
+    _cls.__module__ = __name__
+del _cls
+
 __version__ = "0.2.0.dev0"
 __all__ = [
     "LRFinderResult",

@@ -229,7 +229,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
             views[i] = value
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: Python's default is the live __dict__
         state.pop("_layer_views", None)
         return state
 
