@@ -177,3 +177,15 @@ def test_importing_fusedmlp_does_not_import_skl2onnx_and_a_missing_extra_names_i
     code = "import sys; sys.modules['skl2onnx'] = None; import fusedmlp.onnx"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode != 0 and 'pip install "fusedmlp[onnx]"' in out.stderr
+
+
+def test_column_transformer_in_front_of_a_regressor():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    X, X_new, _, _ = _data(2)
+    columns = ColumnTransformer([("a", StandardScaler(), [0, 1, 2]), ("b", MinMaxScaler(), [3, 4])])
+    pipe = _fit(make_pipeline(columns, MLPRegressor(hidden_layer_sizes=(6,), max_iter=40, random_state=0)), X, X[:, 1])
+    (pred,) = _run(fusedmlp.onnx.to_onnx(pipe, X[:1]), X_new)
+    np.testing.assert_allclose(pred.ravel(), pipe.predict(X_new), **TOL[np.float64])
