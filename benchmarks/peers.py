@@ -154,6 +154,35 @@ def table(threads, contenders, results, quick, only=None):
     return "\n".join(lines) + "\n"
 
 
+def chart(threads, contenders, results, quick, path, only=None):
+    """Throughput against batch size, fusedmlp and each peer (float64), one panel per workload
+    and solver: ``path`` (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8), sharex=True)
+    chosen = cells(quick, only)
+    for col, workload in enumerate(("W1", "W2", "W3")):
+        for row, solver in enumerate(("sgd", "adam")):
+            ax = axes[row, col]
+            sel = [c for c in chosen if c[0] == workload and c[1] == solver and c[3] == "float64"]
+            x = [N_TRAIN if c[2] == "full" else int(c[2]) for c in sel]
+            for name in contenders:
+                y = [statistics.median(m["rate"] for m in results[(c, name)]) for c in sel]
+                ax.plot(x, y, marker="o", label=name)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(f"{workload} {solver}, float64, {threads} thread(s)")
+            ax.set_xlabel("batch size (full batch at the right)")
+            ax.set_ylabel("training samples / s")
+            ax.grid(True, which="both", alpha=0.3)
+    axes[0, 0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=1, choices=(1, 2))
@@ -161,6 +190,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a quarter of the rows, float64, batch 1, 32, full")
     parser.add_argument("--write", metavar="FILE", help="also write the table to FILE")
     parser.add_argument("--only", help="cells holding all of these comma-separated parts, e.g. W1,full")
+    parser.add_argument("--chart", metavar="PNG", help="also draw throughput against batch size into PNG")
     parser.add_argument("--worker", nargs=6, metavar=("NAME", "W", "SOLVER", "BATCH", "DTYPE", "THREADS"))
     args = parser.parse_args(argv)
     if args.worker:
@@ -173,6 +203,8 @@ def main(argv=None):
     print(text)
     if args.write:
         Path(args.write).write_text(text)
+    if args.chart:
+        chart(args.threads, contenders, results, args.quick, args.chart, args.only)
 
 
 if __name__ == "__main__":

@@ -275,6 +275,25 @@ def render(rows, roof, roof_fraction, predict, startup, checks, quick):
     return "\n".join(lines)
 
 
+def render_peers(quick):
+    """fusedmlp against the installed peers (``benchmarks/peers.py``: each contender in its own
+    process, interleaved over rounds), one and two threads; empty without the bench extra."""
+    from benchmarks import peers
+
+    if not peers.PEERS:
+        return ""
+    parts = ["", "", "## Against other frameworks", ""]
+    for threads in (1, 2):
+        contenders, results = peers.run(threads, 3 if quick else 5, quick)
+        parts += [f"### {threads} thread(s)", "", peers.table(threads, contenders, results, quick)]
+        try:
+            peers.chart(threads, contenders, results, quick, HERE / f"peers_{threads}t.png")
+            parts.append(f"Chart: `peers_{threads}t.png`.\n")
+        except ImportError:
+            pass
+    return "\n".join(parts)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples and rounds")
@@ -287,6 +306,7 @@ def main(argv=None):
     startup = startup_bench.measure(rounds=1 if args.quick else 3)
     checks = check_targets(rows, roof_fraction, predict, startup)
     text = render(rows, roof, roof_fraction, predict, startup, checks, args.quick) + render_extensions(extensions)
+    text += render_peers(args.quick)
     print("\n" + text)
     try:
         chart(rows, HERE / "throughput.png")

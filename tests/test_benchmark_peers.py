@@ -41,3 +41,46 @@ def test_jax_reaches_fusedmlps_weights(task, solver, batch_size):
     for theirs, mine in zip(coefs + intercepts, model.coefs_ + model.intercepts_):
         np.testing.assert_allclose(theirs, mine, rtol=1e-9, atol=1e-11)
     assert peer.compile_s > 0
+
+
+def test_a_peer_worker_reports_its_rate_and_compile_time():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "peers.py"
+    for name in ("fusedmlp", "jax"):
+        out = subprocess.run(
+            [sys.executable, str(script), "--worker", name, "W3", "adam", "full", "float64", "1", "--quick"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert out.returncode == 0, out.stderr
+        report = json.loads(out.stdout.strip().splitlines()[-1])
+        assert report["rate"] > 0 and report["compile_s"] > 0 and report["first_s"] >= report["compile_s"] * 0.5
+
+
+def test_the_table_compares_fusedmlp_with_the_best_peer_of_each_cell():
+    from benchmarks import peers
+
+    chosen = peers.cells(quick=True, only="W2,32,sgd")
+    assert chosen == [("W2", "sgd", "32", "float64")]
+    runs = {
+        (chosen[0], "fusedmlp"): [
+            dict(rate=300.0, first_s=0.5, compile_s=0.5),
+            dict(rate=200.0, first_s=0.5, compile_s=0.5),
+        ],
+        (chosen[0], "jax"): [
+            dict(rate=100.0, first_s=1.0, compile_s=0.8),
+            dict(rate=100.0, first_s=1.0, compile_s=0.8),
+        ],
+        (chosen[0], "torch"): [
+            dict(rate=200.0, first_s=2.0, compile_s=1.5),
+            dict(rate=200.0, first_s=2.0, compile_s=1.5),
+        ],
+    }
+    text = peers.table(1, ["fusedmlp", "jax", "torch"], runs, quick=True, only="W2,32,sgd")
+    row = text.strip().splitlines()[-1]
+    assert "1.25x vs torch (1.00-1.50)" in row and "0.80 s" in row and "1.50 s" in row
