@@ -168,7 +168,7 @@ def chart(threads, contenders, results, quick, path, only=None):
         for row, solver in enumerate(("sgd", "adam")):
             ax = axes[row, col]
             sel = [c for c in chosen if c[0] == workload and c[1] == solver and c[3] == "float64"]
-            x = [N_TRAIN if c[2] == "full" else int(c[2]) for c in sel]
+            x = [N_TRAIN // (4 if quick else 1) if c[2] == "full" else int(c[2]) for c in sel]
             for name in contenders:
                 y = [statistics.median(m["rate"] for m in results[(c, name)]) for c in sel]
                 ax.plot(x, y, marker="o", label=name)
