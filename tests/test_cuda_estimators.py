@@ -41,6 +41,18 @@ def test_classifier_fit_on_cuda_matches_the_cpu_fit(dtype):
 
 
 @needs_cuda
+def test_sparse_input_on_cuda_trains_as_the_dense_cpu_fit():
+    import scipy.sparse as sp
+
+    X, y = make_classification(n_samples=12, n_features=6, n_informative=3, n_redundant=0, random_state=1)
+    X[np.abs(X) < 0.6] = 0
+    kw = dict(hidden_layer_sizes=(5,), batch_size=4, max_iter=2, random_state=0)
+    cpu = MLPClassifier(**kw).fit(X, y)
+    gpu = MLPClassifier(device="cuda", **kw).fit(sp.csr_matrix(X), y)  # made dense by the CUDA backend
+    np.testing.assert_allclose(gpu._params, cpu._params, rtol=1e-10, atol=1e-12)
+
+
+@needs_cuda
 def test_regressor_with_early_stopping_on_cuda_matches_the_cpu_fit():
     X, y = make_regression(n_samples=20, n_features=3, random_state=0)
     kw = dict(
