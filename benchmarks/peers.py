@@ -157,30 +157,18 @@ def table(threads, contenders, results, quick, only=None):
 def chart(threads, contenders, results, quick, path, only=None):
     """Throughput against batch size, fusedmlp and each peer (float64), one panel per workload
     and solver: ``path`` (needs matplotlib)."""
-    import matplotlib
+    from benchmarks.chart import throughput_chart
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 3, figsize=(14, 8), sharex=True)
-    chosen = cells(quick, only)
-    for col, workload in enumerate(("W1", "W2", "W3")):
-        for row, solver in enumerate(("sgd", "adam")):
-            ax = axes[row, col]
-            sel = [c for c in chosen if c[0] == workload and c[1] == solver and c[3] == "float64"]
-            x = [N_TRAIN // (4 if quick else 1) if c[2] == "full" else int(c[2]) for c in sel]
-            for name in contenders:
-                y = [statistics.median(m["rate"] for m in results[(c, name)]) for c in sel]
-                ax.plot(x, y, marker="o", label=name)
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.set_title(f"{workload} {solver}, float64, {threads} thread(s)")
-            ax.set_xlabel("batch size (full batch at the right)")
-            ax.set_ylabel("training samples / s")
-            ax.grid(True, which="both", alpha=0.3)
-    axes[0, 0].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    curves = {}
+    for cell in cells(quick, only):
+        workload, solver, batch, dtype = cell
+        if dtype != "float64":
+            continue
+        for name in contenders:
+            x, y = curves.setdefault((workload, solver), {}).setdefault(name, ([], []))
+            x.append(N_TRAIN // (4 if quick else 1) if batch == "full" else int(batch))
+            y.append(statistics.median(m["rate"] for m in results[(cell, name)]))
+    throughput_chart(curves, path, f", float64, {threads} thread(s)")
 
 
 def main(argv=None):

@@ -24,6 +24,7 @@ sys.path.insert(0, str(HERE.parent))
 import numpy as np  # noqa: E402
 
 from benchmarks import startup as startup_bench  # noqa: E402
+from benchmarks.chart import throughput_chart  # noqa: E402
 from benchmarks.roof import roof_samples_per_s  # noqa: E402
 from benchmarks.workloads import BATCH_MODES, CONTENDERS, EXTENSIONS, WORKLOADS, contender, data  # noqa: E402
 
@@ -165,28 +166,14 @@ def check_targets(rows, roof_fraction, predict, startup):
 
 
 def chart(rows, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 3, figsize=(14, 8), sharex=True)
     batch_x = {"1": 1, "32": 32, "256": 256, "full": 20_000}
-    for col, workload in enumerate(WORKLOADS):
-        for row, solver in enumerate(("sgd", "adam")):
-            ax = axes[row, col]
-            sel = [r for r in rows if r["workload"] == workload and r["solver"] == solver]
-            for name in CONTENDERS:
-                ax.plot([batch_x[r["mode"]] for r in sel], [r["rate"][name] for r in sel], marker="o", label=name)
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.set_title(f"{workload} {solver}")
-            ax.set_xlabel("batch size (full batch at the right)")
-            ax.set_ylabel("training samples / s")
-            ax.grid(True, which="both", alpha=0.3)
-    axes[0, 0].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    curves = {}
+    for r in rows:
+        for name in CONTENDERS:
+            x, y = curves.setdefault((r["workload"], r["solver"]), {}).setdefault(name, ([], []))
+            x.append(batch_x[r["mode"]])
+            y.append(r["rate"][name])
+    throughput_chart(curves, path)
 
 
 def machine():

@@ -37,6 +37,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from ._codes import OPTIMIZER_STATE_ROWS
+
 __all__ = ["Batch", "Data", "Net", "Row", "State", "Work", "make_data", "make_net", "make_state"]
 
 Net = namedtuple("Net", "params units act_codes loss_code opt_code hyper")
@@ -83,6 +85,4 @@ def make_data(X, Y, sw, dtype):
 
 def make_state(opt_code, n_params, dtype):
     """A fresh optimizer ``State`` for ``opt_code``."""
-    from ._codes import OPTIMIZER_STATE_ROWS
-
     return State(np.zeros((OPTIMIZER_STATE_ROWS[opt_code], n_params), dtype), np.zeros(1, np.int64))

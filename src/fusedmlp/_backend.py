@@ -19,6 +19,7 @@
 ``import fusedmlp`` loads no Numba code; prediction uses NumPy and compiles nothing.
 """
 
+import functools
 import importlib
 
 import numpy as np
@@ -50,14 +51,10 @@ class _KernelSet:
         self.make_workspace = importlib.import_module("fusedmlp._kernels.workspace").make_workspace
 
 
-_LOADED = {}
-
-
+@functools.cache
 def kernels():
     """The CPU kernel set (loaded once per process)."""
-    if "cpu" not in _LOADED:
-        _LOADED["cpu"] = _KernelSet()
-    return _LOADED["cpu"]
+    return _KernelSet()
 
 
 def train_epoch(kern, net, data, order, batch_size, work, state):
@@ -89,8 +86,6 @@ class _CpuTrainer:
 
 class CpuBackend:
     """The CPU implementation of the backend contract (the module docstring)."""
-
-    name = "cpu"
 
     def fit_threads(self, n_jobs, batch_rows):
         return importlib.import_module("fusedmlp._kernels.threads").fit_threads(n_jobs, batch_rows)
@@ -128,8 +123,6 @@ class CudaBackend(CpuBackend):
     device for a whole fit.  Validation losses are evaluated on the host (the trainer pulls
     the parameters first); prediction runs on the device where a GPU is usable (dense ``X``),
     else on the host."""
-
-    name = "cuda"
 
     def fit_threads(self, n_jobs, batch_rows):
         return super().fit_threads(n_jobs, 0)  # the host's threads only: no lanes

@@ -400,8 +400,8 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         dtype = self._params.dtype
         data = _backend.make_data(X, y, sample_weight, dtype)
         net = _backend.make_net(
-            self._params, self._units, self._activation_codes(), self._loss_code(), 0, self._hyper(0.0, dtype)
-        )
+            self._params, self._units, self._activation_codes(), self._loss_code(), codes.SGD, self._hyper(0.0, dtype)
+        )  # the optimizer code is unused: L-BFGS steps in SciPy
         with backend.fit_threads(self.n_jobs, X.shape[0]) as lanes:
             objective = backend.objective(net, data, lanes)
 
@@ -604,7 +604,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         dtype = net.params.dtype
         Y = np.asarray(Y_val, dtype=dtype).reshape(X_val.shape[0], -1)
         data = _backend.make_data(X_val, Y, sw_val, dtype)
-        evaluate = backend.evaluator(net._replace(hyper=self._hyper(0.0, dtype)), data)
+        evaluate = backend.evaluator(net, data)  # net's hyper-parameters carry no dropout
 
         def record():
             score = self._score(X_val, y_val, sample_weight=sw_val)

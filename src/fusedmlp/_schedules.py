@@ -11,9 +11,7 @@ built-ins (``_optimizer_state``), so that pickles and skops files carry no priva
 
 import math
 
-import numpy as np
-
-from ._backend import State, codes
+from ._backend import State, codes, make_state
 
 __all__ = ["_Optimizer"]
 
@@ -40,8 +38,7 @@ class _Optimizer:
         self.period = None if est.lr_period is None else int(est.lr_period)
         self.max_iter = int(est.max_iter)
         self.epoch = 0
-        self.moments = np.zeros((codes.OPTIMIZER_STATE_ROWS[self.code], n_params), dtype)
-        self.step = np.zeros(1, np.int64)
+        self.moments, self.step = make_state(self.code, n_params, dtype)
 
     @property
     def kernel_state(self):

@@ -7,7 +7,7 @@ from fusedmlp._kernels import _codes as C
 from fusedmlp._kernels.cpu import epoch
 from fusedmlp._kernels.forward import param_views
 from fusedmlp._kernels.forward import predict as host_predict
-from fusedmlp._kernels.structs import State, make_data, make_net
+from fusedmlp._kernels.structs import State, make_data, make_net, make_state
 from fusedmlp._kernels.workspace import make_workspace
 from tests.reference import numpy_mlp as ref
 
@@ -103,7 +103,7 @@ def run_epoch(net, X, Y, sw, order, batch_size, opt_code, hyper, sparse=False, s
     gather = order.size > 0 and batch_size < X.shape[0]
     work = workspace(net.units, batch_size, net.dtype, gather, chunk=chunk, lanes=lanes)
     if state is None:
-        state = (np.zeros((C.OPTIMIZER_STATE_ROWS[opt_code], net.params.size), net.dtype), np.zeros(1, np.int64))
+        state = make_state(opt_code, net.params.size, net.dtype)
     opt_state, step = state
     data = kernel_data(X, Y, sw, sparse, net.dtype)
     loss = train_epoch(epoch, net.kernel(hyper, opt_code), data, order, batch_size, work, State(opt_state, step))

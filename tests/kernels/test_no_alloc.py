@@ -32,11 +32,11 @@ def allocations(n, batch, opt, sparse, shuffled, weighted, lanes=1, units=(20, 1
     h = net.hyper()
     # workspaces are allocated by make_workspace, outside the kernel: build them, warm up,
     # then count what one more train_epoch call allocates
-    from fusedmlp._kernels.structs import State
+    from fusedmlp._kernels.structs import make_state
     from fusedmlp._kernels.workspace import make_workspace
     from tests.kernels.net import kernel_data
     work = make_workspace(net.units, batch, np.float64, True, lanes=lanes)
-    state = State(np.zeros((C.OPTIMIZER_STATE_ROWS[opt], net.params.size)), np.zeros(1, np.int64))
+    state = make_state(opt, net.params.size, np.float64)
     args = (net.kernel(h, opt), kernel_data(X, Y, sw, sparse), order, batch, work, state)
     kernel = epoch.lanes_epoch if lanes > 1 else epoch.train_epoch
     kernel(*args)
