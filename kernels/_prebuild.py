@@ -31,6 +31,7 @@ __all__ = ["KERNELS", "compile_all", "record"]
 KERNELS = [
     "train_epoch",
     "stochastic_epoch",
+    "lazy_epoch",
     "loss_grad",
     "evaluate",
     "lanes_epoch",
@@ -58,6 +59,9 @@ def compile_all(dtype):
 
     epoch.train_epoch(net, data, order, 4, make_workspace(units, 4, dtype, gather=True), state)
     epoch.stochastic_epoch(net, data, order, make_workspace(units, 1, dtype, gather=False), state)
+    sgd = net._replace(opt_code=C.SGD)
+    lazy = make_workspace(units, 1, dtype, gather=False, lazy=[True, False])
+    epoch.lazy_epoch(sgd, data, order, lazy, make_state(C.SGD, n_params, dtype))
     work = make_workspace(units, 12, dtype, gather=False)
     grad = np.empty_like(params)
     epoch.loss_grad(net, data, work, grad)

@@ -26,7 +26,11 @@ CPU kernels and device arrays to the CUDA ones.
     One sample's input in the per-sample kernels: the ``dense`` vector, or (``dense``
     empty) the CSR entries ``values[lo:hi]`` at columns ``indices[lo:hi]``.
 ``Work``
-    The workspaces of one fit (``workspace.make_workspace``).
+    The workspaces of one fit (``workspace.make_workspace``), among them the per-sample
+    SGD's record of the coefficient rows it has not brought up to date (``cpu/lazy.py``):
+    ``lazy`` (int64 per layer, 1 for a layer whose rows with a zero input are left behind),
+    ``stamps``, ``stats``, ``powers`` and ``totals``, all empty when unused.  (Flat fields:
+    Numba's parallel kernels take no tuple nested in a tuple.)
 ``State``
     The optimizer's ``moments`` ``(rows, n_params)`` (SGD velocity; Adam's first and second
     moments; RMSprop's and AdaGrad's squared-gradient sums) and ``step``, a one-element int64
@@ -45,7 +49,9 @@ Net = namedtuple("Net", "params units act_codes loss_code opt_code hyper")
 Data = namedtuple("Data", "X data indices indptr Y sw")
 Batch = namedtuple("Batch", "Xg Yg swg rows start direct")
 Row = namedtuple("Row", "dense values indices lo hi")
-Work = namedtuple("Work", "acts deltas grads chunk_grads xbuf ybuf swbuf sums lanes")
+Work = namedtuple(
+    "Work", "acts deltas grads chunk_grads xbuf ybuf swbuf sums active counts lazy stamps stats powers totals lanes"
+)
 State = namedtuple("State", "moments step")
 
 

@@ -6,13 +6,14 @@ and the batch size.
 
 import numpy as np
 
+from .cpu.lazy import N_POWERS
 from .forward import chunk_rows
 from .structs import Work
 
 __all__ = ["make_workspace"]
 
 
-def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1):
+def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1, lazy=None):
     """Allocate the training buffers of a fit.
 
     Parameters
@@ -29,15 +30,20 @@ def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1):
         Rows processed together inside a batch (default ``chunk_rows(units)``).
     lanes : int, default=1
         Threads a batch is split over (the threaded kernels); 1 for the serial kernels.
+    lazy : sequence of bool, optional
+        Per layer, whether the per-sample SGD kernel (``lazy_epoch``) leaves the rows with a
+        zero input behind (``cpu/lazy.py``); ``None`` for the other kernels.
 
     Returns
     -------
     Work
         ``acts``, ``deltas`` (one chunk of rows), ``grads``, ``chunk_grads`` (empty unless a
         batch spans several chunks), ``xbuf``, ``ybuf``, ``swbuf`` (a batch of gathered rows
-        when ``gather``), ``sums`` (each lane's loss and weight sums; empty without lanes)
-        and ``lanes`` (the number of lanes, an int).  With lanes, the batch buffers get a
-        leading lane axis, each sized for a lane's share of a batch.
+        when ``gather``), ``sums`` (each lane's loss and weight sums; empty without lanes),
+        ``active`` and ``counts`` (each layer's non-zero inputs, batch size 1), ``lazy``,
+        ``stamps``, ``stats``, ``powers``, ``totals`` (``cpu/lazy.py``) and ``lanes`` (the
+        number of lanes, an int).  With lanes, the batch buffers get a leading lane axis,
+        each sized for a lane's share of a batch.
     """
     units = np.asarray(units, dtype=np.int64)
     width = int(units[1:].sum())
@@ -56,5 +62,19 @@ def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1):
         ybuf=np.empty(shape + (gathered * int(units[-1]),), dtype),
         swbuf=np.empty(shape + (gathered,), dtype),
         sums=np.empty((lanes if lanes > 1 else 0, 2)),
+        active=np.empty(width if batch_size == 1 else 0, np.int64),
+        counts=np.zeros(len(units) if batch_size == 1 else 0, np.int64),
+        **_lazy_state(units, lazy),
         lanes=lanes,
+    )
+
+
+def _lazy_state(units, layers):
+    rows = int(units[:-1].sum()) if layers is not None else 0
+    return dict(
+        lazy=np.asarray(layers if layers is not None else [], dtype=np.int64),
+        stamps=np.zeros(rows, np.int64),
+        stats=np.zeros((rows, 3)),
+        powers=np.zeros((N_POWERS + 1 if rows else 0, 4)),
+        totals=np.zeros(3),
     )

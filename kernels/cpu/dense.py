@@ -14,11 +14,12 @@ the epoch for the dropout masks.
 
 import numpy as np
 
-from .._codes import DROPOUT_SEED, SLOPE
+from .._codes import DROPOUT_SEED, RELU, SLOPE
 from .._jit import jit_blas, jit_inline, jit_kernel, like
 from ..layout import coef_view, intercept_view, layer_view, row_width
 from ..scalar import dropout_rate
 from .activations import activation_derivative, bias_activation, dropout, dropout_derivative
+from .lazy import catch_up
 
 __all__ = ["forward", "backward", "csr_dot", "csr_grad"]
 
@@ -141,24 +142,51 @@ def _axpy(a, x, y):
         y[j] += a * x[j]
 
 
+@jit_inline
+def _nonzero(a, active):
+    """The indices of ``a``'s non-zero entries into ``active`` (branch-free); their number."""
+    n = 0
+    for k in range(a.shape[0]):
+        active[n] = k
+        n += a[k] != 0
+    return n
+
+
 @jit_kernel
-def forward_row(net, x, acts, first_done, row):
-    """Forward one sample; ``acts`` holds one row per layer (``sum(units[1:])`` elements).
+def forward_row(net, x, work, velocity, first_done, row, now):
+    """Forward one sample; ``work.acts`` holds one row per layer (``sum(units[1:])`` elements).
 
     The input ``x`` is a ``structs.Row``.  With ``first_done`` the first layer's product ``x @ W`` is
     already in ``acts`` (accumulated by the previous sample's update) and only its bias and
-    activation are applied.  The sample is number ``row`` of the epoch (dropout masks).
-    Mutates ``acts``.
+    activation are applied.  The sample is number ``row`` of the epoch (dropout masks).  Each
+    hidden layer's non-zero units are listed in ``work.active`` (their number in
+    ``work.counts``), and only their rows of the next layer are read; where ``work.lazy``
+    leaves rows behind (``cpu/lazy.py``), those rows are first brought up to step ``now``
+    (``velocity``: the SGD velocity, the parameters' layout).  Mutates ``work``.
     """
     params, units, act_codes, hyper = net.params, net.units, net.act_codes, net.hyper
+    acts, lz = work.acts, work
     n_layers = units.shape[0] - 1
     sparse = x.dense.shape[0] == 0
     slope = hyper[SLOPE]
+    lazy = lz.stamps.shape[0] > 0
+    base = 0
     for i in range(n_layers):
         W = coef_view(params, units, i)
         Z = layer_view(acts, units, i + 1, 1)
         z = Z[0]
         rate = dropout_rate(hyper, i) if i < n_layers - 1 else 0.0
+        if i > 0:
+            a = layer_view(acts, units, i, 1)[0]
+            active = layer_view(work.active, units, i, 1)[0]
+            n = _nonzero(a, active)
+            work.counts[i] = n
+            if lazy and lz.lazy[i] != 0:
+                V = coef_view(velocity, units, i)
+                for q in range(n):
+                    r = active[q]
+                    catch_up(lz, base + r, W[r], V[r], now)
+        base += units[i]
         if i == 0 and first_done:
             bias_activation(Z, intercept_view(params, units, i), act_codes[i], slope)
             if rate > 0:
@@ -171,9 +199,14 @@ def forward_row(net, x, acts, first_done, row):
         elif i == 0:
             for k in range(x.dense.shape[0]):
                 _axpy(x.dense[k], W[k], z)
-        else:
-            a = layer_view(acts, units, i, 1)[0]
+        elif W.shape[1] == 1:
+            total = like(z, 0.0)
             for k in range(a.shape[0]):
+                total += a[k] * W[k, 0]
+            z[0] = total
+        else:
+            for q in range(n):
+                k = active[q]
                 _axpy(a[k], W[k], z)
         bias_activation(Z, intercept_view(params, units, i), act_codes[i], slope)
         if rate > 0:
@@ -181,26 +214,44 @@ def forward_row(net, x, acts, first_done, row):
 
 
 @jit_kernel
-def backprop_row(net, acts, deltas, i, row):
+def backprop_row(net, work, i, row):
     """Delta of layer ``i`` (1-based hidden layer) from the delta above it, for sample
     number ``row`` of the epoch.
 
-    Reads the coefficients of layer ``i`` before they are updated.  Mutates ``deltas``.
+    Reads the coefficients of layer ``i`` before they are updated; below a ReLU layer, only
+    the rows of its active units (``work.active``, from ``forward_row``).  Mutates
+    ``work.deltas``.
     """
     params, units, act_codes, hyper = net.params, net.units, net.act_codes, net.hyper
+    acts, deltas = work.acts, work.deltas
     W = coef_view(params, units, i)
     d = layer_view(deltas, units, i + 1, 1)[0]
     D_prev = layer_view(deltas, units, i, 1)
     d_prev = D_prev[0]
-    for k in range(W.shape[0]):
-        w = W[k]
-        s = like(d, 0.0)
-        for j in range(d.shape[0]):
-            s += w[j] * d[j]
-        d_prev[k] = s
     A = layer_view(acts, units, i, 1)
+    if W.shape[1] == 1:
+        for k in range(W.shape[0]):
+            d_prev[k] = W[k, 0] * d[0]
+    elif act_codes[i - 1] == RELU:
+        # inactive units have a zero derivative: their delta is zero
+        d_prev[:] = 0
+        active = layer_view(work.active, units, i, 1)[0]
+        for q in range(work.counts[i]):
+            k = active[q]
+            d_prev[k] = _dot(W[k], d)
+    else:
+        for k in range(W.shape[0]):
+            d_prev[k] = _dot(W[k], d)
     rate = dropout_rate(hyper, i - 1)
     if rate > 0:
         dropout_derivative(D_prev, A, act_codes[i - 1], hyper[SLOPE], rate, hyper[DROPOUT_SEED], row, i - 1)
     else:
         activation_derivative(D_prev, A, act_codes[i - 1], hyper[SLOPE])
+
+
+@jit_inline
+def _dot(w, d):
+    s = like(d, 0.0)
+    for j in range(d.shape[0]):
+        s += w[j] * d[j]
+    return s

@@ -11,7 +11,7 @@ subnormals flushed to zero (``_fpenv``).
 
 from numba import prange
 
-from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, N_HYPER, STEP
+from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, LR, MOMENTUM, N_HYPER, NESTEROV, STEP
 from .._jit import jit_blas, jit_inline, jit_kernel, jit_parallel, jit_threaded, like
 from ..layout import as_matrix, as_vector, coef_view, intercept_view, layer_view, n_coefs, row_width
 from ..scalar import act_k as act
@@ -19,13 +19,15 @@ from ..scalar import batch_loss, penalty
 from ..structs import Batch, Net, Row
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
+from .lazy import catch_up, lazy_first, lazy_hidden, lazy_map, lazy_powers, moments, row_moments
 from .losses import output_delta
-from .optimizers import regularized_gradient, step_constants, update, update_outer
+from .optimizers import regularized_gradient, row_step, step_constants, update, update_outer
 
 __all__ = [
     "train_epoch",
     "lanes_epoch",
     "stochastic_epoch",
+    "lazy_epoch",
     "loss_grad",
     "lanes_loss_grad",
     "evaluate",
@@ -273,7 +275,7 @@ def stochastic_epoch(net, data, order, work, state):
     for t in range(n):
         row = order[t] if shuffled else t
         x = _sample(data, row, no_x)
-        forward_row(net, x, acts, t > 0, t)
+        forward_row(net, x, work, opt_state[0], t > 0, t, t)
         out = layer_view(acts, units, n_layers, 1)
         loss = output_delta(
             out,
@@ -290,7 +292,7 @@ def stochastic_epoch(net, data, order, work, state):
         pen = 0.0
         for i in range(n_layers - 1, -1, -1):
             if i > 0:
-                backprop_row(net, acts, deltas, i, t)
+                backprop_row(net, work, i, t)
             W = coef_view(params, units, i)
             S = (coef_view(opt_state[0], units, i), coef_view(opt_state[last], units, i))
             b = intercept_view(params, units, i)
@@ -310,6 +312,112 @@ def stochastic_epoch(net, data, order, work, state):
                 a = Row(layer_view(acts, units, i, 1)[0], data.data, data.indices, 0, 0)
                 pen += update_outer(W, S, b, s, a, d, 1.0 / sw_sum, k, _sample(data, row, no_x), d[:0])
         total += batch_loss(loss, pen, sw_sum, 1)
+    result = total / n
+    restore_fp_mode(mode)
+    return result
+
+
+@jit_kernel
+def lazy_epoch(net, data, order, work, state):
+    """``stochastic_epoch`` for SGD without L1 on unweighted data, leaving behind the rows of
+    the layers marked in ``work.lazy.layers`` whose input is zero (``cpu/lazy.py``).
+
+    The layers not marked are stepped as in ``stochastic_epoch``.  Every row is brought up to
+    date by the end of the epoch.  Same arguments and result as ``stochastic_epoch``, up to
+    rounding.
+    """
+    mode = flush_subnormals()
+    params, units, hyper = net.params, net.units, net.hyper
+    X, Y, sw = data.X, data.Y, data.sw
+    acts, deltas, lz = work.acts, work.deltas, work
+    velocity, step = state.moments[0], state.step
+    n = Y.shape[0]
+    n_layers = units.shape[0] - 1
+    shuffled = order.shape[0] > 0
+    no_x = as_vector(X, 0)
+    k = step_constants(params, net.opt_code, hyper, step[0] + 1)
+    m = lazy_map(hyper[LR], hyper[ALPHA], hyper[MOMENTUM], hyper[NESTEROV] != 0)
+    lazy_powers(m, lz.powers)
+    # every row is up to date at step 0 of the epoch; the moments of the rows left behind
+    lz.stamps[:] = 0
+    lz.totals[:] = 0
+    base = 0
+    for i in range(n_layers):
+        if lz.lazy[i] != 0:
+            W = coef_view(params, units, i)
+            V = coef_view(velocity, units, i)
+            for r in range(W.shape[0]):
+                s = row_moments(W[r], V[r])
+                for c in range(3):
+                    lz.stats[base + r, c] = s[c]
+                    lz.totals[c] += s[c]
+        base += units[i]
+    total = 0.0
+    one = like(params, 1.0)
+    for t in range(n):
+        row = order[t] if shuffled else t
+        x = _sample(data, row, no_x)
+        forward_row(net, x, work, velocity, t > 0, t, t)
+        out = layer_view(acts, units, n_layers, 1)
+        loss = output_delta(
+            out,
+            Y[row : row + 1],
+            sw,
+            layer_view(deltas, units, n_layers, 1),
+            net.loss_code,
+            hyper[CLIP_EPS],
+            hyper[HUBER_DELTA],
+        )
+        step[0] += 1
+        pen = 0.5 * hyper[ALPHA] * lz.totals[0]
+        s = moments(lz.totals, m)
+        for c in range(3):
+            lz.totals[c] = s[c]
+        base = 0
+        for i in range(n_layers):
+            base += units[i]
+        for i in range(n_layers - 1, -1, -1):
+            base -= units[i]
+            if i > 0:
+                backprop_row(net, work, i, t)
+            W = coef_view(params, units, i)
+            V = coef_view(velocity, units, i)
+            b = intercept_view(params, units, i)
+            bv = intercept_view(velocity, units, i)
+            d = layer_view(deltas, units, i + 1, 1)[0]
+            z_next = d[:0]
+            nxt = x
+            if i == 0:
+                z_next = layer_view(acts, units, 1, 1)[0]
+                z_next[:] = 0
+                if t + 1 == n:
+                    z_next = z_next[:0]
+                nxt = _sample(data, (order[t + 1] if shuffled else t + 1) if t + 1 < n else row, no_x)
+            if lz.lazy[i] == 0:
+                S = (V, V)
+                s2 = (bv, bv)
+                if i == 0:
+                    pen += update_outer(W, S, b, s2, x, d, one, k, nxt, z_next)
+                else:
+                    a = Row(layer_view(acts, units, i, 1)[0], data.data, data.indices, 0, 0)
+                    pen += update_outer(W, S, b, s2, a, d, one, k, x, z_next)
+                continue
+            if i == 0:
+                lazy_first(lz, W, V, x, d, k, nxt, z_next, t + 1)
+            else:
+                active = layer_view(work.active, units, i, 1)[0]
+                lazy_hidden(lz, base, W, V, layer_view(acts, units, i, 1)[0], d, k, active, work.counts[i], t + 1)
+            row_step(b, bv, bv, one, d, like(params, 0.0), one, k)
+        total += batch_loss(loss, pen, 1.0, 1)
+    # bring every row left behind up to date
+    base = 0
+    for i in range(n_layers):
+        if lz.lazy[i] != 0:
+            W = coef_view(params, units, i)
+            V = coef_view(velocity, units, i)
+            for r in range(W.shape[0]):
+                catch_up(lz, base + r, W[r], V[r], n)
+        base += units[i]
     result = total / n
     restore_fp_mode(mode)
     return result

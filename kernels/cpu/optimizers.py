@@ -23,10 +23,10 @@ from collections import namedtuple
 
 from .._codes import ADAGRAD, ADAM, ALPHA, BETA_1, BETA_2, EPSILON, L1, LR, MOMENTUM, NESTEROV, RHO, RMSPROP, SGD
 from .._jit import jit_inline, jit_kernel, like
-from ..layout import n_coefs
+from ..layout import as_vector, n_coefs
 from ..scalar import adagrad_step, adam_rate, adam_step, adaptive_rate, penalty, rmsprop_step, sgd_step, shrink
 
-__all__ = ["Step", "update", "regularized_gradient", "update_outer", "step_constants"]
+__all__ = ["Step", "update", "regularized_gradient", "row_step", "update_outer", "step_constants"]
 
 # One step's constants in the parameters' dtype (``step_constants``): Adam's rate ``lr``
 # carries its bias correction; ``lr_l1`` is the L1 threshold per unit of inverse sample weight.
@@ -198,17 +198,23 @@ def step_constants(params, opt_code, hyper, t):
 
 
 @jit_inline
-def _row_step(p, s0, s1, scale, d, alpha, inv_sw, k):
+def row_step(p, s0, s1, scale, d, alpha, inv_sw, k):
     """One row's step (L1 aside); return the row's pre-step squared norm."""
     opt_code, nesterov, lr, momentum, eps = k.opt_code, k.nesterov, k.lr, k.momentum, k.eps
     b1, c1, b2, c2, rho, c_rho = k.b1, k.c1, k.b2, k.c2, k.rho, k.c_rho
     sq = 0.0
     n = p.shape[0]
-    if opt_code == SGD:
+    # Nesterov is a loop of its own: a run-time flag tested inside the loop costs every element
+    if opt_code == SGD and nesterov:
         for j in range(n):
             pj = p[j]
             sq += pj * pj
-            p[j], s0[j] = sgd_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, momentum, nesterov)
+            p[j], s0[j] = sgd_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, momentum, True)
+    elif opt_code == SGD:
+        for j in range(n):
+            pj = p[j]
+            sq += pj * pj
+            p[j], s0[j] = sgd_step(pj, s0[j], (scale * d[j] + alpha * pj) * inv_sw, lr, momentum, False)
     elif opt_code == ADAM:
         for j in range(n):
             pj = p[j]
@@ -258,7 +264,7 @@ def update_outer(W, S, b, s, x, d, inv_sw, k, nxt, z_next):
         sq, ab = _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, True)
     else:
         sq, ab = _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, False)
-    _row_step(b, s[0], s[1], like(W, 1.0), d, like(W, 0.0), inv_sw, k)
+    row_step(b, s[0], s[1], like(W, 1.0), d, like(W, 0.0), inv_sw, k)
     return 0.5 * k.alpha * sq + k.l1 * ab / inv_sw
 
 
@@ -269,6 +275,8 @@ def _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, with_l1):
     zero = like(W, 0.0)
     sparse = x.dense.shape[0] == 0
     fuse = z_next.shape[0] > 0
+    if W.shape[1] == 1 and not sparse:
+        return _outer_column(W, S, x, d, inv_sw, k, nxt, z_next, with_l1)
     sq = 0.0
     ab = 0.0
     nz = x.lo
@@ -281,7 +289,7 @@ def _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, with_l1):
         w = W[r]
         if with_l1:
             ab += _abs_sum(w, 0, w.shape[0])
-        sq += _row_step(w, S0[r], S1[r], scale, d, k.alpha, inv_sw, k)
+        sq += row_step(w, S0[r], S1[r], scale, d, k.alpha, inv_sw, k)
         if with_l1:
             _prox(w, S1[r], 0, w.shape[0], k.lr_l1, k.eps, k.opt_code != SGD)
         if fuse:
@@ -291,4 +299,29 @@ def _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, with_l1):
                 scale_next = nxt.dense[r]
             for j in range(z_next.shape[0]):
                 z_next[j] += scale_next * w[j]
+    return sq, ab
+
+
+@jit_inline
+def _outer_column(W, S, x, d, inv_sw, k, nxt, z_next, with_l1):
+    """``_outer_rows`` for a single output and a dense input: the gradient ``x * d[0]`` of the
+    column ``W[:, 0]``, stepped as one vector (rows of one element would each pay a loop)."""
+    n = W.shape[0]
+    w = as_vector(W, n)
+    s0 = as_vector(S[0], n)
+    s1 = as_vector(S[1], n)
+    ab = _abs_sum(w, 0, n) if with_l1 else 0.0
+    sq = row_step(w, s0, s1, d[0], x.dense, k.alpha, inv_sw, k)
+    if with_l1:
+        _prox(w, s1, 0, n, k.lr_l1, k.eps, k.opt_code != SGD)
+    if z_next.shape[0] > 0:
+        zero = like(W, 0.0)
+        total = zero
+        if nxt.dense.shape[0] == 0:
+            for p in range(nxt.lo, nxt.hi):
+                total += nxt.values[p] * w[nxt.indices[p]]
+        else:
+            for r in range(n):
+                total += nxt.dense[r] * w[r]
+        z_next[0] += total
     return sq, ab

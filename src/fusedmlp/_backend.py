@@ -61,10 +61,31 @@ def train_epoch(kern, net, data, order, batch_size, work, state):
     """One compiled call training one epoch: the per-sample kernel for batch size 1, else
     the mini-batch kernel, threaded when ``work`` has lanes (each compiles only when first used)."""
     if batch_size == 1:
+        if work.lazy.shape[0] > 0:
+            return kern.lazy_epoch(net, data, order, work, state)
         return kern.stochastic_epoch(net, data, order, work, state)
     if work.lanes > 1:
         return kern.lanes_epoch(net, data, order, batch_size, work, state)
     return kern.train_epoch(net, data, order, batch_size, work, state)
+
+
+def lazy_layers(net, data):
+    """Per layer, whether per-sample SGD leaves its rows with a zero input behind (the
+    ``lazy_epoch`` kernel, ``kernels/cpu/lazy.py``); ``None`` where the kernel does not apply
+    (another optimizer, L1, sample weights) or no layer would gain.
+
+    The first layer's input is the data: sparse, or dense with at least a quarter zeros.  A
+    hidden layer's input is a ReLU layer (about half its units inactive), and its rows must
+    be long enough (16 outputs) to outweigh the bookkeeping; the forward and backward passes
+    then read only the rows of active units, so no row left behind is ever read."""
+    if net.opt_code != codes.SGD or net.hyper[codes.L1] != 0 or data.sw.shape[0] > 0:
+        return None
+    units, acts = net.units, net.act_codes
+    sparse = data.indptr.shape[0] > 0
+    X = data.X
+    zeros = sparse or (X.size > 0 and np.count_nonzero(X) <= 0.75 * X.size)
+    layers = [bool(zeros)] + [bool(acts[i - 1] == codes.RELU and units[i + 1] >= 16) for i in range(1, len(units) - 1)]
+    return layers if any(layers) else None
 
 
 class _CpuTrainer:
@@ -74,7 +95,8 @@ class _CpuTrainer:
         self.kern = kernels()
         self.net, self.data, self.state = net, data, state
         self.batch_size = batch_size
-        self.work = self.kern.make_workspace(net.units, batch_size, net.params.dtype, gather, lanes=lanes)
+        lazy = lazy_layers(net, data) if batch_size == 1 else None
+        self.work = self.kern.make_workspace(net.units, batch_size, net.params.dtype, gather, lanes=lanes, lazy=lazy)
 
     def epoch(self, order, hyper):
         net = self.net._replace(hyper=hyper)
