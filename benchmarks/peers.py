@@ -104,11 +104,15 @@ def worker(name, workload, solver, batch, dtype, threads, quick):
 
 
 def cells(quick, only=None):
-    batches = ("1", "32", "full") if quick else ("1", "32", "256", "full")
-    dtypes = ("float64",) if quick else ("float64", "float32")
+    """The cells to run: all, or with ``quick`` float64 at batch 1, 32 and full; ``only``
+    (comma-separated parts, each a ``|``-separated choice) picks among all of them."""
+    short = quick and only is None
+    batches = ("1", "32", "full") if short else ("1", "32", "256", "full")
+    dtypes = ("float64",) if short else ("float64", "float32")
     every = itertools.product(("W1", "W2", "W3"), batches, ("sgd", "adam"), dtypes)
     chosen = [(w, s, b, d) for w, b, s, d in every]
-    return [c for c in chosen if only is None or all(part in c for part in only.split(","))]
+    parts = [] if only is None else [set(part.split("|")) for part in only.split(",")]
+    return [c for c in chosen if all(choice & set(c) for choice in parts)]
 
 
 def run(threads, rounds, quick, only=None):
@@ -177,7 +181,9 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="a quarter of the rows, float64, batch 1, 32, full")
     parser.add_argument("--write", metavar="FILE", help="also write the table to FILE")
-    parser.add_argument("--only", help="cells holding all of these comma-separated parts, e.g. W1,full")
+    parser.add_argument(
+        "--only", help="cells holding all of these comma-separated parts, each a |-choice, e.g. W1,256|full"
+    )
     parser.add_argument("--chart", metavar="PNG", help="also draw throughput against batch size into PNG")
     parser.add_argument("--worker", nargs=6, metavar=("NAME", "W", "SOLVER", "BATCH", "DTYPE", "THREADS"))
     args = parser.parse_args(argv)

@@ -65,8 +65,13 @@ def test_a_peer_worker_reports_its_rate_and_compile_time():
 def test_the_table_compares_fusedmlp_with_the_best_peer_of_each_cell():
     from benchmarks import peers
 
-    chosen = peers.cells(quick=True, only="W2,32,sgd")
+    chosen = peers.cells(quick=True, only="W2,32,sgd,float64")
     assert chosen == [("W2", "sgd", "32", "float64")]
+    assert peers.cells(quick=True, only="W1,256|full,adam,float32") == [
+        ("W1", "adam", "256", "float32"),
+        ("W1", "adam", "full", "float32"),
+    ]
+    assert len(peers.cells(quick=True)) == 18 and len(peers.cells(quick=False)) == 48
     runs = {
         (chosen[0], "fusedmlp"): [
             dict(rate=300.0, first_s=0.5, compile_s=0.5),
@@ -81,6 +86,6 @@ def test_the_table_compares_fusedmlp_with_the_best_peer_of_each_cell():
             dict(rate=200.0, first_s=2.0, compile_s=1.5),
         ],
     }
-    text = peers.table(1, ["fusedmlp", "jax", "torch"], runs, quick=True, only="W2,32,sgd")
+    text = peers.table(1, ["fusedmlp", "jax", "torch"], runs, quick=True, only="W2,32,sgd,float64")
     row = text.strip().splitlines()[-1]
     assert "1.25x vs torch (1.00-1.50)" in row and "0.80 s" in row and "1.50 s" in row

@@ -121,7 +121,7 @@ def _apply(w, v, m):
         v[j] = c * p + e * q
 
 
-@jit_inline
+@jit_kernel
 def catch_up(lz, idx, w, v, now):
     """Bring row ``w`` (velocity ``v``, number ``idx`` in ``lz``) up to step ``now``."""
     j = now - lz.stamps[idx]
@@ -172,6 +172,11 @@ def touch(lz, idx, w, v, scale, d, k, step):
     stamps[idx] = step
 
 
+# the first layer's rows are stepped through a call, the hidden layers' inline (the hot
+# case, short rows): one inlined copy of the step loops, which dominate compile time
+touch_row = jit_kernel(touch.py_func)
+
+
 @jit_inline
 def _axpy(a, x, y):
     for j in range(y.shape[0]):
@@ -196,7 +201,7 @@ def lazy_first(lz, W, V, x, d, k, nxt, z_next, step):
             cn = nxt.indices[q] if fuse and q < nxt.hi else end
             r = min(cx, cn)
             if cx == r:
-                touch(lz, r, W[r], V[r], x.values[p], d, k, step)
+                touch_row(lz, r, W[r], V[r], x.values[p], d, k, step)
                 p += 1
             else:
                 catch_up(lz, r, W[r], V[r], step)
@@ -208,7 +213,7 @@ def lazy_first(lz, W, V, x, d, k, nxt, z_next, step):
         a = x.dense[r]
         b = nxt.dense[r] if fuse else a * 0
         if a != 0:
-            touch(lz, r, W[r], V[r], a, d, k, step)
+            touch_row(lz, r, W[r], V[r], a, d, k, step)
         elif b != 0:
             catch_up(lz, r, W[r], V[r], step)
         if b != 0:

@@ -259,11 +259,11 @@ def update_outer(W, S, b, s, x, d, inv_sw, k, nxt, z_next):
     not read ``W`` again.  Mutates ``W``, ``b``, the state and ``z_next``.
     """
     inv_sw = like(W, inv_sw)
-    # two copies of the row loop, so that the one without L1 has no L1 branches in it
-    if k.l1 > 0:
-        sq, ab = _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, True)
+    # one copy of each loop (compile time): L1's extra passes are chosen row by row
+    if W.shape[1] == 1 and x.dense.shape[0] > 0:
+        sq, ab = _outer_column(W, S, x, d, inv_sw, k, nxt, z_next, k.l1 > 0)
     else:
-        sq, ab = _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, False)
+        sq, ab = _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, k.l1 > 0)
     row_step(b, s[0], s[1], like(W, 1.0), d, like(W, 0.0), inv_sw, k)
     return 0.5 * k.alpha * sq + k.l1 * ab / inv_sw
 
@@ -275,8 +275,6 @@ def _outer_rows(W, S, x, d, inv_sw, k, nxt, z_next, with_l1):
     zero = like(W, 0.0)
     sparse = x.dense.shape[0] == 0
     fuse = z_next.shape[0] > 0
-    if W.shape[1] == 1 and not sparse:
-        return _outer_column(W, S, x, d, inv_sw, k, nxt, z_next, with_l1)
     sq = 0.0
     ab = 0.0
     nz = x.lo

@@ -118,19 +118,21 @@ def test_lazy_epoch_with_dropout_and_in_data_order():
         ("dense", dict(hidden_layer_sizes=(32, 8)), None),
         ("zeros", dict(hidden_layer_sizes=(4,)), [True, False]),
         ("sparse", dict(hidden_layer_sizes=(32, 32), activation="tanh"), [True, False, False]),
+        ("dense sparse", dict(hidden_layer_sizes=(32, 32), activation="tanh"), None),
         ("dense", dict(hidden_layer_sizes=(32, 32), solver="adam"), None),
         ("sparse", dict(hidden_layer_sizes=(32, 32), l1=1e-3), None),
         ("weighted", dict(hidden_layer_sizes=(32, 32)), None),
     ],
 )
 def test_which_layers_are_left_behind(X_kind, params, expected, monkeypatch):
-    """The first layer for sparse or zero-heavy data, a hidden layer below ReLU with rows of
-    16 or more; nothing for other optimizers, L1 or sample weights."""
+    """The first layer for zero-heavy data, sparse or dense (not for a CSR matrix of dense
+    data), a hidden layer below ReLU with rows of 16 or more; nothing for other optimizers,
+    L1 or sample weights."""
     rng = np.random.RandomState(0)
     X, y = rng.randn(40, 5), np.arange(40) % 2
     if X_kind in ("zeros", "sparse"):
         X[rng.rand(*X.shape) < 0.5] = 0
-    if X_kind == "sparse":
+    if X_kind.endswith("sparse"):
         X = sp.csr_matrix(X)
     seen = []
     rule = _backend.lazy_layers
