@@ -19,7 +19,7 @@ from ..scalar import batch_loss, penalty
 from ..structs import Batch, Net, Row
 from ._fpenv import flush_subnormals, restore_fp_mode
 from .dense import backprop_row, backward, forward, forward_row
-from .lazy import catch_up, lazy_first, lazy_hidden, lazy_map, lazy_powers, moments, row_moments
+from .lazy import lazy_first, lazy_hidden, lazy_map, lazy_powers, moments, settle
 from .losses import output_delta
 from .optimizers import regularized_gradient, row_step, step_constants, update, update_outer
 
@@ -320,7 +320,7 @@ def stochastic_epoch(net, data, order, work, state):
 @jit_kernel
 def lazy_epoch(net, data, order, work, state):
     """``stochastic_epoch`` for SGD without L1 on unweighted data, leaving behind the rows of
-    the layers marked in ``work.lazy.layers`` whose input is zero (``cpu/lazy.py``).
+    the layers marked in ``work.lazy`` whose input is zero (``cpu/lazy.py``).
 
     The layers not marked are stepped as in ``stochastic_epoch``.  Every row is brought up to
     date by the end of the epoch.  Same arguments and result as ``stochastic_epoch``, up to
@@ -338,20 +338,8 @@ def lazy_epoch(net, data, order, work, state):
     k = step_constants(params, net.opt_code, hyper, step[0] + 1)
     m = lazy_map(hyper[LR], hyper[ALPHA], hyper[MOMENTUM], hyper[NESTEROV] != 0)
     lazy_powers(m, lz.powers)
-    # every row is up to date at step 0 of the epoch; the moments of the rows left behind
-    lz.stamps[:] = 0
-    lz.totals[:] = 0
-    base = 0
-    for i in range(n_layers):
-        if lz.lazy[i] != 0:
-            W = coef_view(params, units, i)
-            V = coef_view(velocity, units, i)
-            for r in range(W.shape[0]):
-                s = row_moments(W[r], V[r])
-                for c in range(3):
-                    lz.stats[base + r, c] = s[c]
-                    lz.totals[c] += s[c]
-        base += units[i]
+    lz.stamps[:] = 0  # every row is up to date at step 0 of the epoch
+    settle(lz, params, velocity, units, 0)
     total = 0.0
     one = like(params, 1.0)
     for t in range(n):
@@ -409,15 +397,7 @@ def lazy_epoch(net, data, order, work, state):
                 lazy_hidden(lz, base, W, V, layer_view(acts, units, i, 1)[0], d, k, active, work.counts[i], t + 1)
             row_step(b, bv, bv, one, d, like(params, 0.0), one, k)
         total += batch_loss(loss, pen, 1.0, 1)
-    # bring every row left behind up to date
-    base = 0
-    for i in range(n_layers):
-        if lz.lazy[i] != 0:
-            W = coef_view(params, units, i)
-            V = coef_view(velocity, units, i)
-            for r in range(W.shape[0]):
-                catch_up(lz, base + r, W[r], V[r], n)
-        base += units[i]
+    settle(lz, params, velocity, units, n)  # every row left behind brought up to date
     result = total / n
     restore_fp_mode(mode)
     return result

@@ -27,6 +27,7 @@ one per coefficient row, layer ``i``'s rows at ``sum(units[:i])``), ``stats`` ``
 """
 
 from .._jit import jit_inline, jit_kernel, like
+from ..layout import coef_view
 from ..scalar import sgd_step
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "lazy_powers",
     "moments",
     "row_moments",
+    "settle",
     "touch",
 ]
 
@@ -228,3 +230,23 @@ def lazy_hidden(lz, base, W, V, a, d, k, rows, n_rows, step):
     for q in range(n_rows):
         r = rows[q]
         touch(lz, base + r, W[r], V[r], a[r], d, k, step)
+
+
+@jit_inline
+def settle(lz, params, velocity, units, now):
+    """Bring every row left behind up to step ``now``, record each row's moments afresh
+    and ``lz.totals`` as their sum (at an epoch's start, with ``stamps`` at 0, and its end).
+    Mutates the rows, their velocity and ``lz``."""
+    lz.totals[:] = 0
+    base = 0
+    for i in range(units.shape[0] - 1):
+        if lz.lazy[i] != 0:
+            W = coef_view(params, units, i)
+            V = coef_view(velocity, units, i)
+            for r in range(W.shape[0]):
+                catch_up(lz, base + r, W[r], V[r], now)
+                s = row_moments(W[r], V[r])
+                for c in range(3):
+                    lz.stats[base + r, c] = s[c]
+                    lz.totals[c] += s[c]
+        base += units[i]
