@@ -12,8 +12,11 @@ from round to round; a cell's figure is the median over rounds, with the spread.
 Contenders: ``fusedmlp`` (its default settings: the estimator, float64 or float32 as the
 data) and each peer found installed (``pip install "fusedmlp[bench]"``): ``jax``
 (``peer_jax.JaxMLP``: one AOT-compiled ``jax.jit`` program per epoch, ``lax.scan`` over the
-batches; ``jax_enable_x64`` for float64).  ``--threads 1`` pins every library to one thread
-(BLAS, Numba, XLA's Eigen pool) and the worker process to one core (XLA still runs some
+batches; ``jax_enable_x64`` for float64), ``torch`` (``peer_torch.TorchMLP``: one
+``torch.compile`` graph per step, gather, gradients and in-place update inside) and
+``keras`` (``peer_keras.KerasMLP``: Keras 3 on JAX, ``model.fit``, timed as one ``fit`` call
+for all the epochs).  ``--threads 1`` pins every library to one thread
+(BLAS, Numba, XLA's Eigen pool, torch's intra-op pool) and the worker process to one core (XLA still runs some
 operations on a pool of its own, which its flags do not stop: unpinned, its matrix products
 use both cores); ``--threads 2`` lets each use both cores (fusedmlp with ``n_jobs=2``).
 """
@@ -31,7 +34,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-PEERS = [name for name in ("jax",) if importlib.util.find_spec(name) is not None]
+# each peer and the modules it needs
+NEEDS = {"jax": ("jax",), "torch": ("torch",), "keras": ("keras", "jax")}
+CLASSES = {
+    "jax": "benchmarks.peer_jax:JaxMLP",
+    "torch": "benchmarks.peer_torch:TorchMLP",
+    "keras": "benchmarks.peer_keras:KerasMLP",
+}
+PEERS = [name for name, needs in NEEDS.items() if all(importlib.util.find_spec(m) for m in needs)]
 EPOCHS = 3
 N_TRAIN = 20_000
 N_STOCHASTIC = {"W1": 4_000, "W2": 20_000, "W3": 20_000}
@@ -57,10 +67,14 @@ def worker(name, workload, solver, batch, dtype, threads, quick):
     import numpy as np
 
     warnings.simplefilter("ignore")
-    if name == "jax":
+    if name in ("jax", "keras"):
         import jax
 
         jax.config.update("jax_enable_x64", dtype == "float64")
+    if name == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
     from benchmarks.workloads import WORKLOADS, data
 
     spec = WORKLOADS[workload]
@@ -85,20 +99,24 @@ def worker(name, workload, solver, batch, dtype, threads, quick):
             est.partial_fit(X, target)
 
     else:
-        from benchmarks.peer_jax import JaxMLP
-
-        est = JaxMLP(task=spec["task"], **kw)
+        module, cls = CLASSES[name].split(":")
+        est = getattr(importlib.import_module(module), cls)(task=spec["task"], **kw)
         est.partial_fit(X, Y)
 
         def step():
             est.partial_fit(X, Y)
 
     first = time.perf_counter() - start
-    times = []
-    for _ in range(EPOCHS):
+    if name == "keras":  # Keras is used with one fit() for all the epochs (its own shuffle)
         t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
+        est.fit_epochs(X, Y, EPOCHS)
+        times = [(time.perf_counter() - t) / EPOCHS]
+    else:
+        times = []
+        for _ in range(EPOCHS):
+            t = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t)
     compile_s = getattr(est, "compile_s", first)
     print(json.dumps(dict(rate=n / statistics.median(times), first_s=first, compile_s=compile_s)))
 
