@@ -174,9 +174,20 @@ class _ShippedFunctionCache(caching.FunctionCache):
     _impl_class = _ShippedCacheImpl
 
 
+class _StaleTolerantIndex(_numba_class("IndexDataCacheFile")):
+    def _load_index(self):
+        try:
+            return super()._load_index()
+        except (AttributeError, ImportError):
+            # An index written by another kernel tree (an upgrade sharing a cache folder) can
+            # name struct classes that no longer exist: it is stale, a miss, not damage.
+            return {}
+
+
 class _SafeFunctionCache(caching.FunctionCache):
     def __init__(self, py_func):
         super().__init__(py_func)
+        self._cache_file.__class__ = _StaleTolerantIndex
         # Where the cache lives elsewhere (NUMBA_CACHE_DIR, an unwritable package folder), a
         # miss there still reads what the package ships, instead of compiling.
         self._shipped = None

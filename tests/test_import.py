@@ -160,6 +160,34 @@ def test_processes_racing_on_a_cold_cache_then_a_corrupt_cache(tmp_path):
     assert _fit(site, env) == {"hits": 1, "misses": 0}
 
 
+@needs_jit
+def test_an_index_from_another_kernel_tree_is_a_silent_miss(tmp_path):
+    """A cache index left by an earlier version of the kernels may name classes that no longer
+    exist (it fails to unpickle): that is a stale entry, so the fit compiles without a
+    warning and rewrites the index for the next process."""
+    import pickle
+
+    site = _copy_package(tmp_path)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONDONTWRITEBYTECODE="1")
+    assert _fit(site, env)["misses"] == 1
+    indexes = list((tmp_path / "cache").rglob("*.nbi"))
+    assert indexes
+    for index in indexes:
+        with open(index, "rb") as f:
+            version = pickle.load(f)
+        # the pickled index of a tree whose structs module had a class ``Gone``
+        index.write_bytes(pickle.dumps(version) + b"cfusedmlp._kernels.structs\nGone\n.")
+    script = FIT_SCRIPT.replace("SITE", repr(str(site)))
+    loud = script.replace('warnings.simplefilter("ignore")', 'warnings.simplefilter("ignore", UserWarning)')
+    proc = subprocess.run(
+        [sys.executable, "-W", "default", "-c", loud], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "compiled-kernel cache" not in proc.stderr, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["misses"] == 1
+    assert _fit(site, env) == {"hits": 1, "misses": 0}
+
+
 UNPICKLE_SCRIPT = r"""
 import json, pickle, sys
 est, X, expected = pickle.load(open(sys.argv[1], "rb"))
