@@ -139,9 +139,9 @@ def catch_up(lz, idx, w, v, now):
 @jit_inline
 def _step_row(w, v, scale, d, k, nesterov):
     """One eager SGD step of a row (``scalar.sgd_step``, unweighted); its new moments."""
-    P = 0.0
-    X = 0.0
-    V = 0.0
+    P = like(w, 0.0)  # in the row's dtype, as ``optimizers.row_step``'s norm
+    X = like(w, 0.0)
+    V = like(w, 0.0)
     lr, momentum, alpha = k.lr, k.momentum, k.alpha
     for j in range(w.shape[0]):
         p = w[j]

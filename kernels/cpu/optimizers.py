@@ -202,7 +202,8 @@ def row_step(p, s0, s1, scale, d, alpha, inv_sw, k):
     """One row's step (L1 aside); return the row's pre-step squared norm."""
     opt_code, nesterov, lr, momentum, eps = k.opt_code, k.nesterov, k.lr, k.momentum, k.eps
     b1, c1, b2, c2, rho, c_rho = k.b1, k.c1, k.b2, k.c2, k.rho, k.c_rho
-    sq = 0.0
+    # in the row's dtype: a float64 sum would convert every float32 element (half the lanes)
+    sq = like(p, 0.0)
     n = p.shape[0]
     # Nesterov is a loop of its own: a run-time flag tested inside the loop costs every element
     if opt_code == SGD and nesterov:
