@@ -58,9 +58,13 @@ def regularized_gradient(net, grads, inv_sw, out):
     return pen
 
 
+# The squared norms are summed in the parameters' dtype, as scikit-learn's own float32 fit does
+# (np.dot): a float64 sum would convert every float32 element, halving the vector lanes.
+
+
 @jit_inline
 def _sgd(params, grads, v, lo, hi, alpha, inv_sw, lr, momentum, nesterov):
-    sq = 0.0
+    sq = like(params, 0.0)
     for j in range(lo, hi):
         p = params[j]
         sq += p * p
@@ -70,7 +74,7 @@ def _sgd(params, grads, v, lo, hi, alpha, inv_sw, lr, momentum, nesterov):
 
 @jit_inline
 def _adam(params, grads, m, v, lo, hi, alpha, inv_sw, lr_t, b1, c1, b2, c2, eps):
-    sq = 0.0
+    sq = like(params, 0.0)
     for j in range(lo, hi):
         p = params[j]
         sq += p * p
@@ -80,7 +84,7 @@ def _adam(params, grads, m, v, lo, hi, alpha, inv_sw, lr_t, b1, c1, b2, c2, eps)
 
 @jit_inline
 def _rmsprop(params, grads, s, lo, hi, alpha, inv_sw, lr, rho, c, eps):
-    sq = 0.0
+    sq = like(params, 0.0)
     for j in range(lo, hi):
         p = params[j]
         sq += p * p
@@ -90,7 +94,7 @@ def _rmsprop(params, grads, s, lo, hi, alpha, inv_sw, lr, rho, c, eps):
 
 @jit_inline
 def _adagrad(params, grads, s, lo, hi, alpha, inv_sw, lr, eps):
-    sq = 0.0
+    sq = like(params, 0.0)
     for j in range(lo, hi):
         p = params[j]
         sq += p * p
@@ -202,7 +206,7 @@ def row_step(p, s0, s1, scale, d, alpha, inv_sw, k):
     """One row's step (L1 aside); return the row's pre-step squared norm."""
     opt_code, nesterov, lr, momentum, eps = k.opt_code, k.nesterov, k.lr, k.momentum, k.eps
     b1, c1, b2, c2, rho, c_rho = k.b1, k.c1, k.b2, k.c2, k.rho, k.c_rho
-    # in the row's dtype: a float64 sum would convert every float32 element (half the lanes)
+    # in the row's dtype (see ``_sgd``)
     sq = like(p, 0.0)
     n = p.shape[0]
     # Nesterov is a loop of its own: a run-time flag tested inside the loop costs every element
