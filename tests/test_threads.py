@@ -19,7 +19,8 @@ from fusedmlp import _backend
 
 pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="Numba's threads need compiled code")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+# the cap fit_threads applies: with one thread (a one-core affinity) n_jobs=2 starts no pool
+POOL = numba.config.NUMBA_NUM_THREADS > 1
 
 
 def _data(n=600, sparse=False):
@@ -144,10 +145,7 @@ def test_a_forked_child_trains_after_its_parent_ran_threads():
         q = ctx.Queue()
         p = ctx.Process(target=child, args=(q,))
         p.start(); p.join()
-        try:
-            layer = numba.threading_layer()
-        except ValueError:  # one core: n_jobs=2 ran serially, no pool was started
-            layer = "none"
+        layer = numba.threading_layer() if numba.config.NUMBA_NUM_THREADS > 1 else "none"  # no pool started
         print(p.exitcode, layer, *q.get())
     """)
     code, layer, diff, messages = out.split(" ", 3)
@@ -155,7 +153,7 @@ def test_a_forked_child_trains_after_its_parent_ran_threads():
     assert ("forked" in messages) == (layer == "omp")
 
 
-@pytest.mark.skipif(CORES < 2, reason="one core: n_jobs=2 runs serially, starts no pool")
+@pytest.mark.skipif(not POOL, reason="one thread (NUMBA_NUM_THREADS): n_jobs=2 runs serially, starts no pool")
 def test_concurrent_threaded_fits_on_the_workqueue_layer():
     """Numba's workqueue layer aborts the process when two threads run parallel kernels at
     once; concurrent threaded fits must not, and give the serial fits' models."""
