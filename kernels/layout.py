@@ -20,6 +20,7 @@ __all__ = [
     "as_matrix",
     "as_vector",
     "coef_view",
+    "coef_view_t",
     "intercept_view",
     "layer_view",
     "n_coefs",
@@ -108,6 +109,17 @@ def coef_view(params, units, i):
         start += units[k] * units[k + 1]
     size = units[i] * units[i + 1]
     return as_matrix(params[start : start + size], units[i], units[i + 1])
+
+
+@jit_inline
+def coef_view_t(params, units, i):
+    """``(units[i+1], units[i])`` view of layer ``i``'s place among the coefficients (where
+    its coefficients' transpose goes)."""
+    start = 0
+    for k in range(i):
+        start += units[k] * units[k + 1]
+    size = units[i] * units[i + 1]
+    return as_matrix(params[start : start + size], units[i + 1], units[i])
 
 
 @jit_inline

@@ -50,7 +50,7 @@ Data = namedtuple("Data", "X data indices indptr Y sw")
 Batch = namedtuple("Batch", "Xg Yg swg rows start direct")
 Row = namedtuple("Row", "dense values indices lo hi")
 Work = namedtuple(
-    "Work", "acts deltas grads chunk_grads xbuf ybuf swbuf sums active counts lazy stamps stats powers totals lanes"
+    "Work", "acts deltas grads grads_t xbuf ybuf swbuf sums active counts lazy stamps stats powers totals lanes"
 )
 State = namedtuple("State", "moments step")
 

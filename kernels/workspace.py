@@ -37,17 +37,19 @@ def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1, lazy=N
     Returns
     -------
     Work
-        ``acts``, ``deltas`` (one chunk of rows), ``grads``, ``chunk_grads`` (empty unless a
-        batch spans several chunks), ``xbuf``, ``ybuf``, ``swbuf`` (a batch of gathered rows
-        when ``gather``), ``sums`` (each lane's loss and weight sums; empty without lanes),
-        ``active`` and ``counts`` (each layer's non-zero inputs, batch size 1), ``lazy``,
-        ``stamps``, ``stats``, ``powers``, ``totals`` (``cpu/lazy.py``) and ``lanes`` (the
-        number of lanes, an int).  With lanes, the batch buffers get a leading lane axis,
+        ``acts``, ``deltas`` (one chunk of rows), ``grads``, ``grads_t`` (coefficient
+        gradients written transposed, ``cpu/blas.py``; empty for batch size 1), ``xbuf``,
+        ``ybuf``, ``swbuf`` (a batch of gathered rows when ``gather``), ``sums`` (each lane's
+        loss and weight sums; empty without lanes), ``active`` and ``counts`` (each layer's
+        non-zero inputs, batch size 1), ``lazy``, ``stamps``, ``stats``, ``powers``,
+        ``totals`` (``cpu/lazy.py``) and ``lanes`` (the number of lanes, an int).  With
+        lanes, the batch buffers get a leading lane axis,
         each sized for a lane's share of a batch.
     """
     units = np.asarray(units, dtype=np.int64)
     width = int(units[1:].sum())
-    n_param = int((units[:-1] * units[1:]).sum() + units[1:].sum())
+    n_coef = int((units[:-1] * units[1:]).sum())
+    n_param = n_coef + int(units[1:].sum())
     lanes = lanes if batch_size > 1 else 1  # the per-sample kernel has no lanes
     rows = -(-batch_size // lanes)
     chunk = min(rows, chunk or chunk_rows(units))
@@ -57,7 +59,7 @@ def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1, lazy=N
         acts=np.empty(shape + (chunk * width,), dtype),
         deltas=np.empty(shape + (chunk * width,), dtype),
         grads=np.empty(shape + (n_param,), dtype),
-        chunk_grads=np.empty(shape + (n_param if rows > chunk else 0,), dtype),
+        grads_t=np.empty(shape + (n_coef if batch_size > 1 else 0,), dtype),
         xbuf=np.empty(shape + (gathered * int(units[0]),), dtype),
         ybuf=np.empty(shape + (gathered * int(units[-1]),), dtype),
         swbuf=np.empty(shape + (gathered,), dtype),

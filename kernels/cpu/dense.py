@@ -4,7 +4,7 @@ Arguments are the ``structs`` tuples: the network ``net``, the input ``data`` an
 ``batch`` telling which rows of it the batch is.  The first layer reads its input from one
 of three places: the dense rows ``X[start:start+n]`` (``batch.direct``), the rows already
 gathered into ``batch.Xg`` (not ``direct``), or the CSR matrix of ``data``.  Matrix products
-go through BLAS (``np.dot`` into preallocated views); bias, activation and derivative are
+go through BLAS (``blas.gemm`` into preallocated views); bias, activation and derivative are
 fused around them.  Nothing is allocated.
 
 ``net.hyper`` gives the leaky-ReLU slope and, when training with dropout, each hidden
@@ -12,16 +12,15 @@ layer's rate and the epoch's seed (``_codes``); batch row ``r`` is sample ``star
 the epoch for the dropout masks.
 """
 
-import numpy as np
-
 from .._codes import DROPOUT_SEED, RELU, SLOPE
-from .._jit import jit_blas, jit_inline, jit_kernel, like
-from ..layout import coef_view, intercept_view, layer_view, row_width
+from .._jit import jit_inline, jit_kernel, like
+from ..layout import coef_view, coef_view_t, intercept_view, layer_view, row_width
 from ..scalar import dropout_rate
 from .activations import activation_derivative, bias_activation, dropout, dropout_derivative
+from .blas import gemm, transposed_faster
 from .lazy import catch_up
 
-__all__ = ["forward", "backward", "csr_dot", "csr_grad"]
+__all__ = ["forward", "backward", "csr_dot", "csr_grad", "flipped"]
 
 
 @jit_inline
@@ -45,9 +44,10 @@ def csr_dot(data, indices, indptr, rows, start, direct, W, out):
 
 
 @jit_kernel
-def csr_grad(data, indices, indptr, rows, start, direct, D, out):
-    """``out = X[rows]^T @ D`` for CSR ``X``.  Mutates ``out``."""
-    out[:] = 0
+def csr_grad(data, indices, indptr, rows, start, direct, D, out, beta):
+    """``out = X[rows]^T @ D + beta * out`` for CSR ``X`` (``beta`` 0 or 1).  Mutates ``out``."""
+    if beta == 0:
+        out[:] = 0
     n_rows, n_out = D.shape
     for r in range(n_rows):
         row = _row(rows, direct, start, r)
@@ -58,73 +58,86 @@ def csr_grad(data, indices, indptr, rows, start, direct, D, out):
                 g[j] += x * D[r, j]
 
 
-@jit_blas
+@jit_kernel
 def forward(net, data, batch, acts):
-    """Fill every layer of ``acts`` for a batch; return the output layer's view.
+    """Fill every layer of ``acts`` for a batch (the output layer last).
 
     ``acts`` holds exactly the batch: ``n_rows * sum(units[1:])`` elements, laid out as in
     ``layout.layer_view``.  Mutates ``acts``.
     """
     params, units, act_codes, hyper = net.params, net.units, net.act_codes, net.hyper
-    Xg, rows, start, direct = batch.Xg, batch.rows, batch.start, batch.direct
+    rows, start, direct = batch.rows, batch.start, batch.direct
     n_layers = units.shape[0] - 1
     n_rows = acts.shape[0] // row_width(units)
     sparse = data.indptr.shape[0] > 0
     slope = hyper[SLOPE]
-    Z = layer_view(acts, units, 1, n_rows)
     for i in range(n_layers):
         W = coef_view(params, units, i)
         Z = layer_view(acts, units, i + 1, n_rows)
         if i == 0:
             if sparse:
                 csr_dot(data.data, data.indices, data.indptr, rows, start, direct, W, Z)
-            elif direct:
-                np.dot(data.X[start : start + n_rows], W, Z)
             else:
-                np.dot(Xg, W, Z)
+                gemm(first_input(data, batch, n_rows), W, Z, 0.0)
         else:
-            np.dot(layer_view(acts, units, i, n_rows), W, Z)
+            gemm(layer_view(acts, units, i, n_rows), W, Z, 0.0)
         bias_activation(Z, intercept_view(params, units, i), act_codes[i], slope)
         rate = dropout_rate(hyper, i) if i < n_layers - 1 else 0.0
         if rate > 0:
             dropout(Z, rate, hyper[DROPOUT_SEED], start, i)
-    return Z
 
 
-@jit_blas
-def backward(net, data, batch, acts, deltas, grads):
+@jit_inline
+def first_input(data, batch, n_rows):
+    """The dense input rows of a batch: ``X[start:start+n_rows]`` or the gathered rows."""
+    if batch.direct:
+        return data.X[batch.start : batch.start + n_rows]
+    return batch.Xg
+
+
+@jit_inline
+def flipped(data, grads, units, i, flip_rows):
+    """Whether ``backward`` writes layer ``i``'s coefficient gradient transposed, into
+    ``grads_t``: a dense layer that ``blas.transposed_faster`` picks."""
+    sparse_input = i == 0 and data.indptr.shape[0] > 0
+    return not sparse_input and transposed_faster(grads, units[i], units[i + 1], flip_rows)
+
+
+@jit_kernel
+def backward(net, data, batch, acts, deltas, grads, grads_t, beta, flip_rows):
     """Back-propagate the output delta already in ``deltas`` to raw gradients.
 
-    Writes ``grads`` (flat, parameter layout) with ``A_{i}^T D_{i}`` and the column sums of
-    ``D_i`` -- unscaled: the update adds L2 and divides by the sample-weight sum.  Fills the
-    hidden deltas.  Mutates ``deltas`` and ``grads``.
+    Adds ``A_{i}^T D_{i}`` and the column sums of ``D_i`` to ``beta`` (0 or 1) times
+    ``grads`` (flat, parameter layout) -- unscaled: the update adds L2 and divides by the
+    sample-weight sum.  The layers ``flipped`` picks for chunks of ``flip_rows`` rows get
+    their coefficient gradient transposed, in their place of ``grads_t`` instead.  Fills the
+    hidden deltas.  Mutates ``deltas``, ``grads`` and ``grads_t``.
     """
     params, units, act_codes, hyper = net.params, net.units, net.act_codes, net.hyper
-    Xg, rows, start, direct = batch.Xg, batch.rows, batch.start, batch.direct
+    rows, start, direct = batch.rows, batch.start, batch.direct
     n_layers = units.shape[0] - 1
     n_rows = acts.shape[0] // row_width(units)
     sparse = data.indptr.shape[0] > 0
     slope = hyper[SLOPE]
     for i in range(n_layers - 1, -1, -1):
         D = layer_view(deltas, units, i + 1, n_rows)
-        GW = coef_view(grads, units, i)
-        if i == 0:
-            if sparse:
-                csr_grad(data.data, data.indices, data.indptr, rows, start, direct, D, GW)
-            elif direct:
-                np.dot(data.X[start : start + n_rows].T, D, GW)
-            else:
-                np.dot(Xg.T, D, GW)
+        if i == 0 and sparse:
+            csr_grad(data.data, data.indices, data.indptr, rows, start, direct, D, coef_view(grads, units, i), beta)
         else:
-            np.dot(layer_view(acts, units, i, n_rows).T, D, GW)
+            A = first_input(data, batch, n_rows) if i == 0 else layer_view(acts, units, i, n_rows)
+            if flipped(data, grads, units, i, flip_rows):
+                gemm(D.T, A, coef_view_t(grads_t, units, i), beta)
+            else:
+                gemm(A.T, D, coef_view(grads, units, i), beta)
         Gb = intercept_view(grads, units, i)
-        Gb[:] = 0
+        if beta == 0:
+            Gb[:] = 0
         for r in range(n_rows):
             for j in range(D.shape[1]):
                 Gb[j] += D[r, j]
         if i > 0:
             D_prev = layer_view(deltas, units, i, n_rows)
-            np.dot(D, coef_view(params, units, i).T, D_prev)
+            gemm(D, coef_view(params, units, i).T, D_prev, 0.0)
             A = layer_view(acts, units, i, n_rows)
             rate = dropout_rate(hyper, i - 1)
             if rate > 0:

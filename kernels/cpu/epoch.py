@@ -12,13 +12,14 @@ subnormals flushed to zero (``_fpenv``).
 from numba import prange
 
 from .._codes import ALPHA, CLIP_EPS, HUBER_DELTA, L1, LR, MOMENTUM, N_HYPER, NESTEROV, STEP
-from .._jit import jit_blas, jit_inline, jit_kernel, jit_parallel, jit_threaded, like
-from ..layout import as_matrix, as_vector, coef_view, intercept_view, layer_view, n_coefs, row_width
+from .._jit import jit_inline, jit_kernel, jit_parallel, jit_threaded, like
+from ..layout import as_matrix, as_vector, coef_view, coef_view_t, intercept_view, layer_view, n_coefs, row_width
 from ..scalar import act_k as act
 from ..scalar import batch_loss, penalty
 from ..structs import Batch, Net, Row
 from ._fpenv import flush_subnormals, restore_fp_mode
-from .dense import backprop_row, backward, forward, forward_row
+from .blas import copy_transposed
+from .dense import backprop_row, backward, flipped, forward, forward_row
 from .lazy import lazy_first, lazy_hidden, lazy_map, lazy_powers, moments, settle
 from .losses import output_delta
 from .optimizers import regularized_gradient, row_step, step_constants, update, update_outer
@@ -36,12 +37,14 @@ __all__ = [
 
 
 @jit_inline
-def _chunk_gradient(net, data, batch, acts, deltas, grads):
-    """Forward, output delta and backward for the rows ``acts`` holds; return (loss, weight sum)."""
+def _chunk_gradient(net, data, batch, acts, deltas, grads, grads_t, beta, flip_rows):
+    """Forward, output delta and backward for the rows ``acts`` holds, their gradient added
+    to ``beta`` times ``grads`` (``dense.backward``); return (loss, weight sum)."""
     units, hyper = net.units, net.hyper
     n_layers = units.shape[0] - 1
-    out = forward(net, data, batch, acts)
-    n_rows = out.shape[0]
+    n_rows = acts.shape[0] // row_width(units)
+    forward(net, data, batch, acts)
+    out = layer_view(acts, units, n_layers, n_rows)
     D = layer_view(deltas, units, n_layers, n_rows)
     if batch.direct:
         start = batch.start
@@ -51,20 +54,24 @@ def _chunk_gradient(net, data, batch, acts, deltas, grads):
         Yb = batch.Yg
         swb = batch.swg
     loss = output_delta(out, Yb, swb, D, net.loss_code, hyper[CLIP_EPS], hyper[HUBER_DELTA])
-    backward(net, data, batch, acts, deltas, grads)
+    backward(net, data, batch, acts, deltas, grads, grads_t, beta, flip_rows)
     return loss, _weight_sum(swb, n_rows)
 
 
-@jit_blas
-def _batch_gradient(net, data, batch, n_rows, acts, deltas, grads, chunk_grads):
+@jit_kernel
+def _batch_gradient(net, data, batch, n_rows, acts, deltas, grads, grads_t):
     """Raw gradient of the ``n_rows`` of ``batch``, in row chunks; return (weighted loss sum,
     weight sum).
 
     A chunk is as many rows as ``acts`` holds (see ``chunk_rows``), so its activations stay in
-    cache; chunk gradients after the first are summed into ``grads`` through ``chunk_grads``.
+    cache; each chunk's gradient is added into ``grads`` by the matrix products themselves.
+    Layers whose gradient BLAS writes faster transposed go through ``grads_t``
+    (``blas.transposed_faster``) and are copied back once per batch.
     """
-    width = row_width(net.units)
+    units = net.units
+    width = row_width(units)
     chunk = acts.shape[0] // width
+    flip_rows = min(chunk, n_rows)
     gathered = 0 if batch.direct else n_rows
     Xg, Yg, swg = batch.Xg, batch.Yg, batch.swg
     weighted = swg.shape[0] > 0
@@ -72,7 +79,6 @@ def _batch_gradient(net, data, batch, n_rows, acts, deltas, grads, chunk_grads):
     sw_sum = 0.0
     for c in range(0, n_rows, chunk):
         m = min(chunk, n_rows - c)
-        g = grads if c == 0 else chunk_grads
         lo = min(c, gathered)
         hi = min(c + m, gathered)
         part = Batch(
@@ -83,12 +89,14 @@ def _batch_gradient(net, data, batch, n_rows, acts, deltas, grads, chunk_grads):
             batch.start + c,
             batch.direct,
         )
-        part_loss, w = _chunk_gradient(net, data, part, acts[: m * width], deltas[: m * width], g)
+        beta = 0.0 if c == 0 else 1.0
+        a, d = acts[: m * width], deltas[: m * width]
+        part_loss, w = _chunk_gradient(net, data, part, a, d, grads, grads_t, beta, flip_rows)
         loss += part_loss
         sw_sum += w
-        if c > 0:
-            for j in range(grads.shape[0]):
-                grads[j] += chunk_grads[j]
+    for i in range(units.shape[0] - 1):
+        if flipped(data, grads, units, i, flip_rows):
+            copy_transposed(coef_view_t(grads_t, units, i), coef_view(grads, units, i))
     return loss, sw_sum
 
 
@@ -133,7 +141,7 @@ def _without_dropout(net):
     return Net(net.params, net.units, net.act_codes, net.loss_code, net.opt_code, net.hyper[:N_HYPER])
 
 
-@jit_blas
+@jit_kernel
 def train_epoch(net, data, order, batch_size, work, state):
     """Train one epoch of mini-batches of ``batch_size >= 2`` rows; return the epoch's mean loss.
 
@@ -155,7 +163,7 @@ def train_epoch(net, data, order, batch_size, work, state):
     for start in range(0, n, batch_size):
         n_rows = min(batch_size, n - start)
         batch = _gather(data, order, start, n_rows, direct, work.xbuf, work.ybuf, work.swbuf)
-        loss, sw_sum = _batch_gradient(net, data, batch, n_rows, work.acts, work.deltas, work.grads, work.chunk_grads)
+        loss, sw_sum = _batch_gradient(net, data, batch, n_rows, work.acts, work.deltas, work.grads, work.grads_t)
         pen = update(net, work.grads, state, 1.0 / sw_sum)
         total += batch_loss(loss, pen, sw_sum, n_rows)
     result = total / n
@@ -202,7 +210,7 @@ def _lanes_gradient(net, data, order, start, n_rows, direct, work):
         else:
             batch = _gather(data, order, start + lo, m, direct, work.xbuf[lane], work.ybuf[lane], work.swbuf[lane])
             loss, sw_sum = _batch_gradient(
-                net, data, batch, m, acts[lane], work.deltas[lane], grads[lane], work.chunk_grads[lane]
+                net, data, batch, m, acts[lane], work.deltas[lane], grads[lane], work.grads_t[lane]
             )
             sums[lane, 0] = loss
             sums[lane, 1] = sw_sum
@@ -403,7 +411,7 @@ def lazy_epoch(net, data, order, work, state):
     return result
 
 
-@jit_blas
+@jit_kernel
 def loss_grad(net, data, work, out_grad):
     """Full-batch objective for L-BFGS: return the loss and write its gradient to ``out_grad``.
 
@@ -416,7 +424,7 @@ def loss_grad(net, data, work, out_grad):
     # ``direct`` (true) and ``start`` (0) are computed, not literals: a literal argument makes
     # Numba compile a separate specialisation of the whole forward/backward chain.
     batch = _gather(data, data.indptr[:0], n * 0, n, n >= 0, work.xbuf, work.ybuf, work.swbuf)
-    loss, sw_sum = _batch_gradient(net, data, batch, n, work.acts, work.deltas, work.grads, work.chunk_grads)
+    loss, sw_sum = _batch_gradient(net, data, batch, n, work.acts, work.deltas, work.grads, work.grads_t)
     pen = regularized_gradient(net, work.grads, 1.0 / sw_sum, out_grad)
     result = (loss + pen) / sw_sum
     restore_fp_mode(mode)
@@ -436,7 +444,7 @@ def lanes_loss_grad(net, data, work, out_grad):
     return (loss + pen) / sw_sum
 
 
-@jit_blas
+@jit_kernel
 def evaluate(net, data, work):
     """The training objective on data without training: ``(weighted loss sum + alpha/2
     ||W||^2) / weight sum + l1 ||W||_1`` (a validation loss on the scale of ``loss_grad``).
@@ -459,7 +467,8 @@ def evaluate(net, data, work):
         m = min(chunk, n - start)
         # not gathered: direct (computed, not a literal True; see loss_grad)
         batch = _gather(data, data.indptr[:0], start, m, n >= 0, work.xbuf, work.ybuf, work.swbuf)
-        out = forward(net, data, batch, acts[: m * width])
+        forward(net, data, batch, acts[: m * width])
+        out = layer_view(acts[: m * width], units, n_layers, m)
         swb = sw[start : start + m] if weighted else sw
         loss += output_delta(
             out,

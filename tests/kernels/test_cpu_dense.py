@@ -55,3 +55,22 @@ def test_inputs_are_never_written_and_read_only_inputs_work():
     for a, c in zip((X, Y, sw), copies):
         np.testing.assert_array_equal(a, c)
     assert np.isfinite(value) and np.isfinite(grad).all() and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gradient_of_wide_layers_matches_reference(dtype, sparse):
+    # (160 -> 20) in float64 from 128 rows a chunk is written transposed (``blas``), and in
+    # chunks the products add into the gradient (beta = 1): one chunk, chunks of 130 + 130 +
+    # 40 rows, two lanes of 150 rows in chunks of 130 + 20
+    net = Net([160, 20, 30, 3], "relu", "log_loss", dtype, scale=0.2)
+    X, Y = random_data(300, 160, 3, "log_loss", dtype)
+    if sparse:
+        X[X < 0.5] = 0
+    sw = np.random.RandomState(2).uniform(0.5, 2.0, 300)
+    h = net.hyper(alpha=0.01)
+    ref_value, gc, gi = ref_backprop(net, X, Y, sw, 0.01)
+    for chunk, lanes in ((None, 1), (130, 1), (130, 2)):
+        value, grad = loss_grad(net, X, Y, sw, h, sparse=sparse, chunk=chunk, lanes=lanes)
+        np.testing.assert_allclose(value, ref_value, **TOL[dtype])
+        np.testing.assert_allclose(grad, flat(gc, gi), **TOL[dtype])
