@@ -43,8 +43,8 @@ def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1, lazy=N
         loss and weight sums; empty without lanes), ``active`` and ``counts`` (each layer's
         non-zero inputs, batch size 1), ``lazy``, ``stamps``, ``stats``, ``powers``,
         ``totals`` (``cpu/lazy.py``) and ``lanes`` (the number of lanes, an int).  With
-        lanes, the batch buffers get a leading lane axis,
-        each sized for a lane's share of a batch.
+        lanes, the batch buffers get a leading lane axis, each sized for a lane's share of a
+        batch.
     """
     units = np.asarray(units, dtype=np.int64)
     width = int(units[1:].sum())

@@ -91,6 +91,8 @@ def gemm(A, B, C, beta):
 def _gemm_impl(A, B, C, beta):
     # Row-major C is the column-major C^T = B^T A^T: a C-layout operand is passed as is
     # ('n', leading dimension its row length), a Fortran one transposed ('t').
+    if C.layout != "C" or A.layout not in "CF" or B.layout not in "CF":
+        return None
     trans_b = ord("n") if B.layout == "C" else ord("t")
     trans_a = ord("n") if A.layout == "C" else ord("t")
     b_axis = 1 if B.layout == "C" else 0
@@ -109,10 +111,15 @@ def _gemm_impl(A, B, C, beta):
     return impl
 
 
+@jit_inline
+def _wide(fan_in, fan_out, n_rows):
+    return n_rows >= 128 and fan_in >= 128 and fan_in >= 4 * fan_out
+
+
 def transposed_faster(grads, fan_in, fan_out, n_rows):
     """Whether the ``(fan_in, fan_out)`` gradient of ``n_rows`` rows is faster written as its
     transpose (``D^T @ A`` into a ``(fan_out, fan_in)`` buffer) and copied back."""
-    return grads.dtype == np.float64 and n_rows >= 128 and fan_in >= 128 and fan_in >= 4 * fan_out
+    return grads.dtype == np.float64 and _wide(fan_in, fan_out, n_rows)
 
 
 @jit_specialize(transposed_faster)
@@ -124,7 +131,7 @@ def _transposed_faster_impl(grads, fan_in, fan_out, n_rows):
         return lambda grads, fan_in, fan_out, n_rows: False
 
     def impl(grads, fan_in, fan_out, n_rows):
-        return n_rows >= 128 and fan_in >= 128 and fan_in >= 4 * fan_out
+        return _wide(fan_in, fan_out, n_rows)
 
     return impl
 
