@@ -288,3 +288,80 @@ def test_training_targets_equal_the_label_binarizer(classes, y):
     clf = MLPClassifier(hidden_layer_sizes=(3,), random_state=0).partial_fit(np.ones((len(y), 2)), y, classes=classes)
     _, encoded = clf._validate_input(np.ones((len(y), 2)), y, True, False)
     np.testing.assert_array_equal(encoded, expected)
+
+
+# refits skip checks whose outcome is known (labels all among classes_, parameters as last
+# validated): each case must end as scikit-learn's MLPClassifier does, error message included
+@pytest.mark.parametrize(
+    "first, then",
+    [
+        ([0, 1, 2], [2, 0, 1, 1]),
+        ([0, 1, 2], [0, 1, 1]),  # a class missing
+        ([0, 1, 2], [0, 1, 3]),  # a new class
+        ([0, 1, 2], [0.0, 1.0, 2.0]),  # floats equal to the classes
+        ([0, 1, 2], [0.0, 1.5, 2.0]),  # a float that is no class
+        ([0, 1], [1, 0, 1]),
+        ([0, 1], [1, 1, 1]),
+        (["cat", "dog"], ["dog", "cat"]),
+        (["cat", "dog"], ["dog", "dog"]),
+        (["cat", "dog"], ["dog", "cow"]),
+        (["cat", "dog"], [0, 1]),  # numbers where the classes are strings
+        ([0, 1], ["0", "1"]),  # strings where the classes are numbers
+        ([False, True], [True, False]),
+        (["a", "b"], np.array(["b", "a"], dtype=object)),
+    ],
+)
+@pytest.mark.parametrize("refit", ["warm_start", "partial_fit"])
+def test_refit_label_checks_end_as_scikit_learns(first, then, refit):
+    from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+
+    def outcome(cls):
+        X = np.arange(6.0).reshape(3, 2)
+        first_y, then_y = np.asarray(first)[np.arange(3) % len(first)], then
+        est = cls(hidden_layer_sizes=(3,), max_iter=2, random_state=0, warm_start=refit == "warm_start")
+        if refit == "warm_start":
+            est.fit(X, first_y)
+        else:
+            est.partial_fit(X, first_y, classes=np.asarray(first))
+        try:
+            getattr(est, "fit" if refit == "warm_start" else "partial_fit")(X[: len(then_y)], then_y)
+        except (ValueError, TypeError) as error:
+            return type(error), str(error)
+        return "fitted", list(est.classes_)
+
+    assert outcome(MLPClassifier) == outcome(SkMLPClassifier)
+
+
+def test_refits_validate_the_parameters_that_changed():
+    X, y = load_iris(return_X_y=True)
+    clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=2, warm_start=True).fit(X, y)
+    for name, bad in [("alpha", -1.0), ("shuffle", 1), ("max_iter", 2.0), ("random_state", "0"), ("solver", "newton")]:
+        good = clf.get_params()[name]
+        clf.set_params(**{name: bad})
+        with pytest.raises(ValueError, match=f"'{name}' parameter of MLPClassifier must be"):
+            clf.fit(X, y)
+        clf.set_params(**{name: good}).fit(X, y)
+    # mutable values are validated on every fit, even when mutated in place
+    sizes = [5]
+    clf = MLPClassifier(hidden_layer_sizes=sizes, max_iter=2, dropout=[0.0]).fit(X, y)
+    clf.dropout.append(0.0)
+    with pytest.raises(ValueError, match="dropout has 2 rates"):
+        clf.fit(X, y)
+    assert "_validated_params" not in pickle.loads(pickle.dumps(clf)).__dict__
+
+
+def test_refits_with_an_int_seed_repeat_and_leave_a_given_generator_alone(iris):
+    X, y = iris
+    fresh = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=7).fit(X, y)
+    clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=7)
+    for _ in range(2):
+        clf.fit(X, y)
+        np.testing.assert_array_equal(clf.coefs_[0], fresh.coefs_[0])
+        assert clf.loss_curve_ == fresh.loss_curve_
+    rng = np.random.RandomState(0)
+    clf.set_params(random_state=rng).fit(X, y)
+    assert clf._random_state is rng
+    state = rng.get_state()[1].copy()
+    clf.set_params(random_state=7).fit(X, y)  # re-seeds its own generator, not the one it was given
+    np.testing.assert_array_equal(rng.get_state()[1], state)
+    np.testing.assert_array_equal(clf.coefs_[0], fresh.coefs_[0])

@@ -5,6 +5,7 @@ compiled call.  The parameters live in one flat buffer, ``_params``; ``coefs_`` 
 ``intercepts_`` are per-layer views into it.
 """
 
+import functools
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -29,6 +30,7 @@ from ._sklearn_compat import (
     _check_optimize_result,
     _check_sample_weight,
     validate_data,
+    validate_parameter_constraints,
     with_callbacks,
 )
 
@@ -106,6 +108,23 @@ def document_extensions(doc, own_params=""):
     """Insert the parameters and attributes beyond scikit-learn into a class docstring."""
     doc = doc.replace("\n\n    Attributes\n", "\n" + own_params + _EXTRA_PARAMS_DOC + "\n    Attributes\n", 1)
     return doc.replace("\n\n    See Also\n", "\n" + _EXTRA_ATTRS_DOC + "\n    See Also\n", 1)
+
+
+@functools.cache
+def _param_names(cls):
+    """The parameter names of estimator class ``cls``, read from its constructor once."""
+    return tuple(super(BaseFusedMLP, cls)._get_param_names())
+
+
+def _frozen(value):
+    """``value`` with the type of every part, for comparison: tuples and immutable scalars;
+    None where some part is mutable (a list, an array, a dict, a generator)."""
+    if type(value) is tuple:
+        parts = tuple(_frozen(v) for v in value)
+        return None if any(p is None for p in parts) else (tuple, parts)
+    if value is None or type(value) in (bool, int, float, str):
+        return (type(value), value)
+    return None
 
 
 class _LayerList(list):
@@ -231,7 +250,26 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: Python's default is the live __dict__
         state.pop("_layer_views", None)
+        state.pop("_validated_params", None)
         return state
+
+    # ------------------------------------------------------------------ parameter checks
+    # scikit-learn's checks cost 0.3 ms a fit (the constructor's signature read again, every
+    # constraint built again), more than a small epoch: warm-start refits repeat them for nothing
+    @classmethod
+    def _get_param_names(cls):
+        return list(_param_names(cls))
+
+    def _validate_params(self):
+        """scikit-learn's parameter validation of the parameters that differ, in type or
+        value, from those of the last fit that passed it (all those holding mutable values)."""
+        params = self.get_params(deep=False)
+        passed = self.__dict__.get("_validated_params", {})
+        frozen = {name: _frozen(value) for name, value in params.items()}
+        changed = {name: params[name] for name, key in frozen.items() if key is None or passed.get(name) != key}
+        if changed:
+            validate_parameter_constraints(self._parameter_constraints, changed, caller_name=type(self).__name__)
+        self._validated_params = {name: key for name, key in frozen.items() if key is not None}
 
     @property
     def _optimizer(self):
@@ -353,6 +391,20 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
 
+    def _fresh_random_state(self):
+        """``check_random_state(self.random_state)``, an int seed re-seeding in place the
+        generator this estimator made before (a new ``RandomState`` first draws OS entropy,
+        0.1 ms, more than a small epoch)."""
+        seed = self.random_state
+        own = self.__dict__.get("_seeded_random_state")
+        if not isinstance(seed, Integral) or own is None:
+            rng = check_random_state(seed)
+            if isinstance(seed, Integral):
+                self._seeded_random_state = rng
+            return rng
+        own.seed(seed)
+        return own
+
     # ------------------------------------------------------------------ kernel inputs
     # ------------------------------------------------------------------ fitting
     @with_callbacks
@@ -372,7 +424,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
                 "warm_start and partial_fit cannot change hidden_layer_sizes or the number of outputs."
             )
         self.n_outputs_ = y.shape[1]
-        self._random_state = check_random_state(self.random_state)
+        self._random_state = self._fresh_random_state()
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
 
@@ -468,7 +520,7 @@ class BaseFusedMLP(CallbackSupportMixin, BaseEstimator, ABC):
         else:
             if self.batch_size > n_samples:
                 warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+            batch_size = min(max(int(self.batch_size), 1), n_samples)
 
         data = _backend.make_data(X_train, y_train, sample_weight_train, dtype)
         gather = self.shuffle and batch_size < n_samples

@@ -252,21 +252,31 @@ default='constant'
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
+            pos = None
         else:
-            classes = unique_labels(y)
-            if self.warm_start:
-                if set(classes) != set(self.classes_):
-                    raise ValueError(
-                        "warm_start can only be used where `y` has the same classes as in the previous call to "
-                        f"fit. Previously got {self.classes_}, `y` has {classes}"
-                    )
-            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
-                raise ValueError(
-                    f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. 'y' has {classes}."
-                )
+            # labels all among classes_ (and, for warm_start, every class present) need no
+            # more checks: unique_labels costs more than a small epoch
+            pos = _label_positions(y, self.classes_)
+            if pos is None or (self.warm_start and np.bincount(pos, minlength=len(self.classes_)).min() == 0):
+                self._check_classes(y)
         if y.ndim == 1 and len(self.classes_) >= 2:
-            return X, _indicator(y, self.classes_)
+            return X, _indicator(y, self.classes_, pos)
         return X, self._label_binarizer.transform(y).astype(bool)
+
+    def _check_classes(self, y):
+        """Raise scikit-learn's errors for labels ``y`` of a warm start or a ``partial_fit``
+        that are not those of ``classes_``."""
+        classes = unique_labels(y)
+        if self.warm_start:
+            if set(classes) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the previous call to "
+                    f"fit. Previously got {self.classes_}, `y` has {classes}"
+                )
+        elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            raise ValueError(
+                f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. 'y' has {classes}."
+            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, validation_data=None):
@@ -440,11 +450,25 @@ MLPClassifier.__doc__ = document_extensions(
 )
 
 
-def _indicator(y, classes):
-    """``LabelBinarizer(classes).transform(y) == 1`` for 1-D labels ``y``, all in the sorted
-    ``classes``: one column for two classes, else one per class.  Built directly, because
-    the binarizer's sparse matrix costs more than a small epoch (``partial_fit`` calls)."""
+def _label_positions(y, classes):
+    """Positions of the 1-D labels ``y`` in the sorted ``classes``; None where ``y`` is not
+    1-D, its type differs from the classes' (numbers, strings, bytes), or a label is not a class."""
+    numbers = "biuf"
+    same_kind = y.dtype.kind == classes.dtype.kind != "O" or (y.dtype.kind in numbers and classes.dtype.kind in numbers)
+    if y.ndim != 1 or not same_kind or len(classes) == 0:
+        return None
     pos = np.searchsorted(classes, y)
+    np.minimum(pos, len(classes) - 1, out=pos)
+    return pos if (classes[pos] == y).all() else None
+
+
+def _indicator(y, classes, pos=None):
+    """``LabelBinarizer(classes).transform(y) == 1`` for 1-D labels ``y``, all in the sorted
+    ``classes`` (at positions ``pos``, when known): one column for two classes, else one per
+    class.  Built directly, because the binarizer's sparse matrix costs more than a small
+    epoch (``partial_fit`` calls)."""
+    if pos is None:
+        pos = np.searchsorted(classes, y)
     if len(classes) == 2:
         return (pos == 1).reshape(-1, 1)
     Y = np.zeros((len(pos), len(classes)), dtype=bool)

@@ -6,7 +6,7 @@ but new in scikit-learn 1.9; older versions get stand-ins.
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions, validate_parameter_constraints
 from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -32,5 +32,6 @@ __all__ = [
     "_check_sample_weight",
     "_fit_context",
     "validate_data",
+    "validate_parameter_constraints",
     "with_callbacks",
 ]
