@@ -7,7 +7,7 @@ and the batch size.
 import numpy as np
 
 from .cpu.lazy import N_POWERS
-from .forward import chunk_rows
+from .forward import even_chunk, training_chunk_rows
 from .structs import Work
 
 __all__ = ["make_workspace"]
@@ -27,7 +27,8 @@ def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1, lazy=N
     gather : bool
         Whether batches are gathered (shuffled batches smaller than the data).
     chunk : int, optional
-        Rows processed together inside a batch (default ``chunk_rows(units)``).
+        Rows processed together inside a batch, at most (default ``forward.training_chunk_rows(units)``;
+        evened out over the batch, ``forward.even_chunk``).
     lanes : int, default=1
         Threads a batch is split over (the threaded kernels); 1 for the serial kernels.
     lazy : sequence of bool, optional
@@ -52,7 +53,7 @@ def make_workspace(units, batch_size, dtype, gather, chunk=None, lanes=1, lazy=N
     n_param = n_coef + int(units[1:].sum())
     lanes = lanes if batch_size > 1 else 1  # the per-sample kernel has no lanes
     rows = -(-batch_size // lanes)
-    chunk = min(rows, chunk or chunk_rows(units))
+    chunk = even_chunk(rows, chunk or training_chunk_rows(units))
     gathered = rows if gather else 0
     shape = (lanes,) if lanes > 1 else ()
     return Work(

@@ -74,3 +74,37 @@ def test_gradient_of_wide_layers_matches_reference(dtype, sparse):
         value, grad = loss_grad(net, X, Y, sw, h, sparse=sparse, chunk=chunk, lanes=lanes)
         np.testing.assert_allclose(value, ref_value, **TOL[dtype])
         np.testing.assert_allclose(grad, flat(gc, gi), **TOL[dtype])
+
+
+@pytest.mark.parametrize(
+    "units, expected",
+    [
+        ([20, 64, 64, 1], 244),  # W2: every product within BLAS's small kernels
+        ([50, 100, 1], 200),  # W3
+        ([784, 128, 10], 474),  # W1: 9 rows would be small; the cache rule stands
+        ([64, 128, 128, 2], 254),  # 61 rows would be small: too few
+        ([3, 4, 2], 10922),
+    ],
+)
+def test_training_chunks_keep_every_product_small_where_enough_rows_remain(units, expected):
+    from fusedmlp._kernels.forward import MIN_SMALL_ROWS, SMALL_PRODUCT, chunk_rows, training_chunk_rows
+
+    rows = training_chunk_rows(units)
+    assert rows == expected
+    largest = max(a * b for a, b in zip(units[:-1], units[1:]))
+    cache_rows = chunk_rows(units)
+    small = rows * largest <= SMALL_PRODUCT and rows >= MIN_SMALL_ROWS
+    assert rows == cache_rows or (small and rows < cache_rows)
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 11, 128, 256, 257, 5000])
+@pytest.mark.parametrize("chunk", [1, 3, 128, 244, 474, 10_000])
+def test_even_chunks_take_as_few_chunks_of_near_equal_rows(n_rows, chunk):
+    from fusedmlp._kernels.forward import even_chunk
+
+    rows = even_chunk(n_rows, chunk)
+    n_chunks = -(-n_rows // chunk)
+    assert rows <= chunk
+    assert -(-n_rows // rows) == n_chunks  # no more chunks than the cap needs
+    assert n_chunks * rows - n_rows < n_chunks  # and the last is short by less than one per chunk
+    assert even_chunk(256, 244) == 128
